@@ -112,10 +112,12 @@ absl::Status ExtractInto(const std::string& archive_path,
     return ArchiveError(archive_path, reader.get());
   }
   ArchiveWriter writer(archive_write_disk_new());
-  archive_write_disk_set_options(writer.get(),
-                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                     ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+  // Entries are rewritten to absolute paths under the staging folder, so
+  // libarchive's NOABSOLUTEPATHS cannot apply; CheckEntry has refused
+  // absolute entry names already.
+  archive_write_disk_set_options(
+      writer.get(),
+      ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
   int64_t entries = 0;
   int64_t total_bytes = 0;
   archive_entry* entry;

@@ -108,8 +108,9 @@ TEST_F(ArchiveExtractTest, RefusesHostileArchivesWritingNothing) {
     absl::Status status = ExtractArchive(archive, target);
     ASSERT_FALSE(status.ok()) << c.name;
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(status.message(), HasSubstr(c.name)) << c.name;
-    EXPECT_THAT(status.message(), HasSubstr(c.expected_error)) << c.name;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.name)) << c.name;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.expected_error))
+        << c.name;
     EXPECT_THAT(FilesOutsideInbox(), ::testing::IsEmpty()) << c.name;
   }
 }
@@ -121,7 +122,8 @@ TEST_F(ArchiveExtractTest, CapsTotalSizeAndEntryCount) {
   ExtractLimits limits;
   limits.max_total_bytes = 1 << 20;
   absl::Status status = ExtractArchive(bomb, (root_ / "out").string(), limits);
-  EXPECT_THAT(status.message(), HasSubstr("exceeds the cap of 1048576 bytes"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("exceeds the cap of 1048576 bytes"));
   EXPECT_THAT(FilesOutsideInbox(), ::testing::IsEmpty());
 
   std::vector<ArchiveEntry> many;
@@ -130,7 +132,7 @@ TEST_F(ArchiveExtractTest, CapsTotalSizeAndEntryCount) {
   limits = ExtractLimits();
   limits.max_entries = 10;
   status = ExtractArchive(crowd, (root_ / "out").string(), limits);
-  EXPECT_THAT(status.message(), HasSubstr("more than 10 entries"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("more than 10 entries"));
   EXPECT_THAT(FilesOutsideInbox(), ::testing::IsEmpty());
 }
 

@@ -14,8 +14,10 @@
 #include "common/atomic_file.h"
 #include "common/digest.h"
 #include "common/proto_io.h"
+#include "data/archive_extract.h"
 #include "data/normalization.h"
 #include "data/store.h"
+#include "data/test_archives.h"
 #include "data/test_fixtures.h"
 #include "data/test_http_server.h"
 
