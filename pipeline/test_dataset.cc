@@ -55,10 +55,10 @@ absl::StatusOr<TestDataset> WriteTestDataset(const std::string& dir,
   rule.set_method("stratified_per_class");
   rule.set_validation_fraction(0.25);
   rule.set_seed(5);
-  ASSIGN_OR_RETURN(data::SplitIndices split,
-                   data::SplitTrainValidation(converted.train, classes,
-                                              rule.validation_fraction(),
-                                              rule.seed()));
+  ASSIGN_OR_RETURN(
+      data::SplitIndices split,
+      data::SplitTrainValidation(converted.train, classes,
+                                 rule.validation_fraction(), rule.seed()));
   RETURN_IF_ERROR(
       data::WriteStore(dir, converted, split, rule, /*sources=*/{}).status());
   TestDataset result;
@@ -66,8 +66,7 @@ absl::StatusOr<TestDataset> WriteTestDataset(const std::string& dir,
   result.normalization = dir + "/normalization.pb";
   ASSIGN_OR_RETURN(data::DatasetStore store,
                    data::DatasetStore::Open(result.manifest));
-  ASSIGN_OR_RETURN(data::Normalization norm,
-                   data::ComputeNormalization(store));
+  ASSIGN_OR_RETURN(data::Normalization norm, data::ComputeNormalization(store));
   RETURN_IF_ERROR(WriteBinaryProto(result.normalization, norm));
   return result;
 }

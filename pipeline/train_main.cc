@@ -15,8 +15,9 @@ namespace {
 absl::Status Run() {
   const std::string config_path = data::ResolveUserPath(ConfigFlag());
   if (config_path.empty()) {
-    return absl::InvalidArgumentError("--config is required (a TrainConfig "
-                                      "text file, see pipeline/configs/)");
+    return absl::InvalidArgumentError(
+        "--config is required (a TrainConfig "
+        "text file, see pipeline/configs/)");
   }
   ASSIGN_OR_RETURN(TrainConfig config, ReadTrainConfig(config_path));
   FillTrainDefaults(&config);

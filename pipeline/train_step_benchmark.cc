@@ -46,14 +46,14 @@ void TrainStep(benchmark::State& state, const char* preset,
   const int64_t classes = config->num_classes();
   torch::Tensor images =
       torch::randn({batch_size, config->in_channels(), side, side});
-  torch::Tensor targets = torch::one_hot(
-      torch::randint(classes, {batch_size}, torch::kInt64), classes)
-                              .to(torch::kFloat32);
+  torch::Tensor targets =
+      torch::one_hot(torch::randint(classes, {batch_size}, torch::kInt64),
+                     classes)
+          .to(torch::kFloat32);
   for (auto _ : state) {
     model::ModelOutput out = model->forward(images);
     torch::Tensor loss =
-        SmoothedSoftTargetCrossEntropy(out.logits, targets, 0.1) +
-        out.aux_loss;
+        SmoothedSoftTargetCrossEntropy(out.logits, targets, 0.1) + out.aux_loss;
     optimizer.ZeroGrad();
     loss.backward();
     ClipGradientNorm(parameters, 1.0);
@@ -69,9 +69,15 @@ void BM_DefaultPreset(benchmark::State& state) {
   TrainStep(state, "default", 128);
 }
 
-BENCHMARK(BM_SeedPreset)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_SeedPreset)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
     ->MinTime(5.0);
-BENCHMARK(BM_DefaultPreset)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_DefaultPreset)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
     ->MinTime(3.0);
 
 }  // namespace

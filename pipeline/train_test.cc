@@ -2,13 +2,12 @@
 // subprocess on a tiny synthetic store with a tiny model. Determinism,
 // SIGKILL + --resume, divergence and config errors.
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <glog/logging.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <string>
@@ -209,7 +208,8 @@ TEST_F(TrainTest, KilledMidEpochThenResumedEqualsUninterruptedBitwise) {
   auto [code, log] = RunTrain(Args("straight"));
   ASSERT_EQ(code, 0) << log;
 
-  std::vector<std::string> args = Args("killed", {"--checkpoint_every_steps=2"});
+  std::vector<std::string> args =
+      Args("killed", {"--checkpoint_every_steps=2"});
   auto [killed_code, killed_log] = Await(Spawn(args), IsMidEpochCheckpoint);
   ASSERT_EQ(killed_code, -SIGKILL) << killed_log;
   absl::StatusOr<TrainingCheckpoint> interrupted =
@@ -243,8 +243,8 @@ TEST_F(TrainTest, KilledMidEpochThenResumedEqualsUninterruptedBitwise) {
 }
 
 TEST_F(TrainTest, DivergingLearningRateStopsAndKeepsLastCheckpoint) {
-  auto [code, log] = RunTrain(Args(
-      "diverged", {"--learning_rate=1e6", "--checkpoint_every_steps=1"}));
+  auto [code, log] = RunTrain(
+      Args("diverged", {"--learning_rate=1e6", "--checkpoint_every_steps=1"}));
   EXPECT_EQ(code, 1) << log;
   EXPECT_THAT(log, HasSubstr("error: training diverged at step"));
   EXPECT_THAT(log, HasSubstr("the last good checkpoint"));

@@ -123,9 +123,11 @@ absl::Status Trainer::Restore() {
   differ.ReportDifferencesToString(&differences);
   if (!differ.Compare(ComparableForResume(saved.resolved_config()),
                       ComparableForResume(config_))) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        checkpoint_path_, ": written with a different config, so --resume "
-        "would not continue the same run: ", differences));
+    return absl::FailedPreconditionError(
+        absl::StrCat(checkpoint_path_,
+                     ": written with a different config, so --resume "
+                     "would not continue the same run: ",
+                     differences));
   }
   absl::Status status = RestoreModuleTensors(*model_, saved.model());
   if (status.ok()) {
@@ -185,9 +187,10 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
   if (resume_) {
     RETURN_IF_ERROR(Restore());
   } else if (std::ifstream(checkpoint_path_).good()) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        checkpoint_path_, " exists: pass --resume to continue that run, or "
-        "choose another output_dir"));
+    return absl::AlreadyExistsError(
+        absl::StrCat(checkpoint_path_,
+                     " exists: pass --resume to continue that run, or "
+                     "choose another output_dir"));
   }
   progress_.Line(absl::StrFormat(
       "training %d epochs x %d steps of %d images on %s (%s, %d threads); "
@@ -203,8 +206,8 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
     RETURN_IF_ERROR(TrainEpoch(epoch));
   }
   TrainingRun run = Report();
-  RETURN_IF_ERROR(WriteBinaryProto(
-      config_.output_dir() + "/" + kTrainingRunFile, run));
+  RETURN_IF_ERROR(
+      WriteBinaryProto(config_.output_dir() + "/" + kTrainingRunFile, run));
   return run;
 }
 
@@ -245,8 +248,7 @@ absl::Status Trainer::TrainEpoch(int epoch) {
     p.accuracy = RunningAccuracy(state_.partial_epoch());
     double elapsed = SecondsSince(start);
     p.images_per_second = elapsed > 0 ? images_this_process / elapsed : 0;
-    int64_t remaining =
-        schedule_->total_steps() - state_.global_step();
+    int64_t remaining = schedule_->total_steps() - state_.global_step();
     p.eta_seconds =
         remaining * step_seconds_this_process_ / steps_this_process_;
     progress_.Step(p);
@@ -274,8 +276,8 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
   const int64_t step = state_.global_step();
   const double lr = schedule_->At(step);
   augment::MixedBatch mixed = setup_.augmenter->MixBatch(
-      batch.images, batch.labels, config_.model().num_classes(),
-      config_.seed(), epoch, batch.batch_index);
+      batch.images, batch.labels, config_.model().num_classes(), config_.seed(),
+      epoch, batch.batch_index);
   torch::Tensor images = mixed.images.to(setup_.device);    // [B, C, H, W]
   torch::Tensor targets = mixed.targets.to(setup_.device);  // [B, classes]
 
@@ -299,8 +301,9 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
     total.backward();
   } catch (const c10::Error& error) {
     // Anomaly detection (DEBUG) raises here, naming the backward function.
-    return absl::AbortedError(absl::StrCat(
-        "step ", step + 1, ": backward failed: ", error.what_without_backtrace()));
+    return absl::AbortedError(
+        absl::StrCat("step ", step + 1,
+                     ": backward failed: ", error.what_without_backtrace()));
   }
   if (config_.debug().enabled()) RETURN_IF_ERROR(CheckGradients());
   const double grad_norm =
@@ -314,10 +317,8 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
   stats.images = batch.labels.size(0);
   {
     torch::NoGradGuard no_grad;
-    stats.correct = out.logits.argmax(1)
-                        .eq(targets.argmax(1))
-                        .sum()
-                        .item<int64_t>();
+    stats.correct =
+        out.logits.argmax(1).eq(targets.argmax(1)).sum().item<int64_t>();
   }
   stats.loss = loss_value;
   stats.balance_loss = ScalarOrZero(out.balance_loss);
@@ -342,7 +343,8 @@ absl::Status Trainer::CheckGradients() const {
     for (const auto& [name, p] : group.parameters) {
       if (!p.grad().defined()) continue;
       if (!torch::isfinite(p.grad()).all().item<bool>()) {
-        return Diverged(absl::StrCat("gradient of ", name, " holds NaN or Inf"));
+        return Diverged(
+            absl::StrCat("gradient of ", name, " holds NaN or Inf"));
       }
     }
   }
@@ -371,17 +373,16 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
   options.drop_last = false;
   options.limit_images = config_.debug().subset_images();
   const data::Normalization& norm = setup_.normalization;
-  data::BatchLoader loader(*setup_.validation, options, 0,
-                           [&norm](data::Batch batch) {
-                             batch.images =
-                                 data::NormalizeImages(batch.images, norm);
-                             return batch;
-                           });
+  data::BatchLoader loader(
+      *setup_.validation, options, 0, [&norm](data::Batch batch) {
+        batch.images = data::NormalizeImages(batch.images, norm);
+        return batch;
+      });
   double loss_sum = 0;
   int64_t correct = 0, images = 0;
   while (std::optional<data::Batch> batch = loader.Next()) {
     torch::Tensor labels = batch->labels.to(setup_.device);  // [B]
-    torch::Tensor logits;                                     // [B, classes]
+    torch::Tensor logits;                                    // [B, classes]
     {
       AutocastScope autocast(bf16_);
       logits = model_->forward(batch->images.to(setup_.device)).logits;
@@ -406,8 +407,8 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
 
 absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
   const int total_epochs = config_.schedule().epochs();
-  EpochMetrics metrics = pipeline::FinishEpoch(
-      epoch + 1, state_.global_step(), state_.partial_epoch());
+  EpochMetrics metrics = pipeline::FinishEpoch(epoch + 1, state_.global_step(),
+                                               state_.partial_epoch());
   std::string summary = absl::StrFormat(
       "epoch %d/%d train loss %.4f acc %.2f%% balance %.4f lr %.3g (%s)",
       epoch + 1, total_epochs, metrics.train_loss(),
@@ -421,9 +422,9 @@ absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
     metrics.set_has_validation(true);
     metrics.set_validation_loss(validation.first);
     metrics.set_validation_accuracy(validation.second);
-    absl::StrAppend(&summary, absl::StrFormat(" | validation loss %.4f acc %.2f%%",
-                                              validation.first,
-                                              100 * validation.second));
+    absl::StrAppend(&summary,
+                    absl::StrFormat(" | validation loss %.4f acc %.2f%%",
+                                    validation.first, 100 * validation.second));
     if (state_.best_epoch() == 0 ||
         validation.second > state_.best_validation_accuracy()) {
       state_.set_best_epoch(epoch + 1);
@@ -441,8 +442,8 @@ absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
   progress_.Line(summary);
 
   TrainingRun so_far = Report();
-  RETURN_IF_ERROR(WriteMetricsCsv(
-      config_.output_dir() + "/" + kMetricsCsvFile, so_far));
+  RETURN_IF_ERROR(
+      WriteMetricsCsv(config_.output_dir() + "/" + kMetricsCsvFile, so_far));
   return WriteCurves(config_.output_dir(), so_far);
 }
 

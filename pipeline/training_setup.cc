@@ -62,8 +62,7 @@ std::vector<ParameterGroup> NameGroups(model::ViTMoE& model,
 absl::Status FitModelToDataset(const data::DatasetManifest& manifest,
                                model::ModelConfig* model) {
   auto fit = [](const char* field, bool has, int32_t value, int32_t dataset,
-                const std::string& what,
-                auto setter) -> absl::Status {
+                const std::string& what, auto setter) -> absl::Status {
     if (!has) {
       setter(dataset);
       return absl::OkStatus();
@@ -117,11 +116,11 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
   setup->inputs.push_back(norm_digest);
   if (setup->normalization.manifest_sha256() !=
       setup->store.manifest_sha256()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        config.normalization(), ": computed from manifest ",
-        setup->normalization.manifest_sha256(), ", not from ",
-        config.manifest(), " (", setup->store.manifest_sha256(),
-        "); run //data:normalize on this manifest"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.normalization(), ": computed from manifest ",
+                     setup->normalization.manifest_sha256(), ", not from ",
+                     config.manifest(), " (", setup->store.manifest_sha256(),
+                     "); run //data:normalize on this manifest"));
   }
   if (setup->normalization.mean_size() != setup->store.manifest().channels()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -129,14 +128,13 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
         " channels, the dataset has ", setup->store.manifest().channels()));
   }
 
-  for (auto [name, target] :
-       {std::pair{"train", &setup->train},
-        std::pair{"validation", &setup->validation}}) {
+  for (auto [name, target] : {std::pair{"train", &setup->train},
+                              std::pair{"validation", &setup->validation}}) {
     absl::StatusOr<const data::SplitData*> split = setup->store.split(name);
     if (!split.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          config.manifest(), ": no \"", name, "\" split (",
-          split.status().message(), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(config.manifest(), ": no \"", name, "\" split (",
+                       split.status().message(), ")"));
     }
     *target = *split;
   }
@@ -153,8 +151,8 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
   *setup->resolved.mutable_model() = resolved_model;
 
   ASSIGN_OR_RETURN(augment::Augmenter augmenter,
-                   augment::Augmenter::Create(config.augment(),
-                                              setup->store.manifest().dataset()));
+                   augment::Augmenter::Create(
+                       config.augment(), setup->store.manifest().dataset()));
   *setup->resolved.mutable_augment() = augmenter.resolved();
   setup->augmenter.emplace(std::move(augmenter));
 
@@ -164,8 +162,7 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
   setup->model = model::ViTMoE(resolved_model);
   setup->model->to(setup->device);
   setup->model->train();
-  setup->groups =
-      NameGroups(setup->model, config.optimizer().weight_decay());
+  setup->groups = NameGroups(setup->model, config.optimizer().weight_decay());
   return setup;
 }
 
