@@ -5,6 +5,7 @@
 #include "model/onnx/vit_moe_export.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <torch/torch.h>
 
 #include <cstdlib>
@@ -12,6 +13,9 @@
 #include <map>
 
 #include "common/atomic_file.h"
+#include "common/proto_io.h"
+#include "data/dataset.pb.h"
+#include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/onnx/onnxruntime_runner.h"
 #include "model/presets.h"
@@ -179,6 +183,50 @@ TEST_F(OnnxExportTest, CapacityDroppingMatches) {
     EXPECT_LE(MaxDifference(model, images, "capacity"), kTolerance)
         << ExpertKind_Name(kind);
   }
+}
+
+// The command-line tool on a model file as training writes it.
+TEST_F(OnnxExportTest, CommandLineExportsASavedModel) {
+  const ModelConfig c = Resolve(TinyConfig(BLOCK));
+  ViTMoE model = MakeModel(c, 50);
+  const std::string model_path = TempPath("cli_model.pt");
+  ASSERT_TRUE(SaveModel(model_path, model).ok());
+  data::DatasetManifest manifest;
+  for (const char* name : {"a", "b", "c", "d", "e"}) {
+    manifest.add_class_names(name);
+  }
+  const std::string manifest_path = TempPath("manifest.pb");
+  ASSERT_TRUE(WriteBinaryProto(manifest_path, manifest).ok());
+
+  const std::string out = TempPath("cli.onnx");
+  const std::string tool = "model/onnx/export_onnx";
+  auto run = [](const std::string& command) {
+    const int status = std::system((command + " >/dev/null 2>&1").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  ASSERT_EQ(run(tool + " --model=" + model_path + " --out=" + out +
+                " --manifest=" + manifest_path),
+            0);
+  EXPECT_LE(MaxDifferenceOfFile(model, RandomImages(c, 8, 51), out),
+            kTolerance);
+  ::onnx::ModelProto written;
+  ASSERT_TRUE(ReadBinaryProto(out, &written).ok());
+  bool has_names = false;
+  for (const auto& p : written.metadata_props()) {
+    has_names |=
+        p.key() == "class_names" && p.value() == R"(["a","b","c","d","e"])";
+  }
+  EXPECT_TRUE(has_names);
+
+  // User errors exit with status 2.
+  EXPECT_EQ(run(tool + " --out=" + out), 2);
+  EXPECT_EQ(run(tool + " --model=" + TempPath("missing.pt") + " --out=" + out),
+            2);
+  manifest.add_class_names("f");
+  ASSERT_TRUE(WriteBinaryProto(manifest_path, manifest).ok());
+  EXPECT_EQ(run(tool + " --model=" + model_path + " --out=" + out +
+                " --manifest=" + manifest_path),
+            2);
 }
 
 TEST(OnnxExportMetadataTest, DescribesInputClassesAndNormalization) {
