@@ -9,7 +9,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp libgloo-dev
   libabsl-dev libprotobuf-dev protobuf-compiler libgoogle-glog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libopencv-dev libcurl4-openssl-dev libssl-dev libarchive-dev libonnx-dev
+  libopencv-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libarchive-dev libonnx-dev
   libplplot-dev plplot-driver-cairo
   dataset-fashion-mnist
   python3 zip

@@ -1,0 +1,83 @@
+// Augmented images per second at 32x32 RGB with the seed policy, on one
+// thread and on all cores. The lead compares items_per_second with the
+// training step's images/s: the augmenter should be >= 20x faster so that
+// it never holds training up.
+//
+//   bazel run -c opt //augment:augment_benchmark
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include "augment/augmenter.h"
+#include "common/startup.h"
+
+namespace vit_moe::augment {
+namespace {
+
+constexpr int64_t kBatch = 128;
+
+Augmenter SeedAugmenter() {
+  AugmentConfig config;
+  config.set_preset("seed");
+  return *Augmenter::Create(config, data::CIFAR10);
+}
+
+// Arg 0: intra-op threads (0 = all cores).
+void SetThreads(const benchmark::State& state) {
+  ConfigureThreads(static_cast<int>(state.range(0)));
+}
+
+// The per-sample uint8 stage alone: RandAugment(2, 9), crop, flip, jitter,
+// rotation.
+void BM_AugmentImages(benchmark::State& state) {
+  SetThreads(state);
+  Augmenter augmenter = SeedAugmenter();
+  torch::manual_seed(0);
+  torch::Tensor images =
+      torch::randint(0, 256, {kBatch, 3, 32, 32}, torch::kUInt8);
+  torch::Tensor indices = torch::arange(kBatch, torch::kInt64);
+  int64_t epoch = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        augmenter.AugmentImages(images, indices, 1, epoch++));
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.counters["threads"] = at::get_num_threads();
+}
+
+// Everything training runs per batch: uint8 ops, normalisation, erasing,
+// CutMix.
+void BM_SeedPolicyBatch(benchmark::State& state) {
+  SetThreads(state);
+  Augmenter augmenter = SeedAugmenter();
+  torch::manual_seed(0);
+  torch::Tensor images =
+      torch::randint(0, 256, {kBatch, 3, 32, 32}, torch::kUInt8);
+  torch::Tensor labels = torch::randint(0, 10, {kBatch}, torch::kInt64);
+  torch::Tensor indices = torch::arange(kBatch, torch::kInt64);
+  torch::Tensor mean =
+      torch::tensor({0.4914f, 0.4822f, 0.4465f}).view({1, 3, 1, 1});
+  torch::Tensor std =
+      torch::tensor({0.247f, 0.243f, 0.261f}).view({1, 3, 1, 1});
+  int64_t epoch = 0;
+  for (auto _ : state) {
+    torch::Tensor augmented =
+        augmenter.AugmentImages(images, indices, 1, epoch);
+    torch::Tensor normalized = (augmented.to(torch::kFloat32) / 255.0f - mean) /
+                               std;  // [B, 3, 32, 32]
+    torch::Tensor erased = augmenter.EraseImages(normalized, indices, 1, epoch);
+    MixedBatch mixed = augmenter.MixBatch(erased, labels, 10, 1, epoch, 0);
+    benchmark::DoNotOptimize(mixed.images.data_ptr());
+    ++epoch;
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.counters["threads"] = at::get_num_threads();
+}
+
+BENCHMARK(BM_AugmentImages)->Arg(1)->Arg(0)->UseRealTime();
+BENCHMARK(BM_SeedPolicyBatch)->Arg(1)->Arg(0)->UseRealTime();
+
+}  // namespace
+}  // namespace vit_moe::augment
+
+BENCHMARK_MAIN();

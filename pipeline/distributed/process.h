@@ -1,0 +1,31 @@
+// Starting and reaping child processes with extra environment variables:
+// what the local launcher and the multi-process tests need, nothing more.
+#ifndef VIT_MOE_PIPELINE_DISTRIBUTED_PROCESS_H_
+#define VIT_MOE_PIPELINE_DISTRIBUTED_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace vit_moe::distributed {
+
+// Starts `argv` (argv[0] is the program path) with the current environment
+// plus `extra_env`. Returns the child's pid.
+absl::StatusOr<pid_t> SpawnProcess(
+    const std::vector<std::string>& argv,
+    const std::map<std::string, std::string>& extra_env);
+
+// Waits for any of `pids` to exit; returns its pid and sets `exit_code`
+// (128 + signal number for a signalled child).
+pid_t WaitForAny(const std::vector<pid_t>& pids, int* exit_code);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+absl::StatusOr<int> PickFreePort();
+
+}  // namespace vit_moe::distributed
+
+#endif  // VIT_MOE_PIPELINE_DISTRIBUTED_PROCESS_H_
