@@ -31,7 +31,9 @@ MoeLayerImpl::Routed MoeLayerImpl::Route(const torch::Tensor& x) {
   Routing routing = router->forward(x.reshape({b * n, d}));
   Routed r;
   MoeOutput& out = r.output;
-  out.balance_loss = BalanceLoss(routing.probs, routing.top_experts);
+  out.balance_loss =
+      BalanceLoss(routing.probs, routing.top_experts,
+                  is_training() ? statistics_mean_ : StatisticsMean());
   out.z_loss = ZLoss(routing.clean_logits);
   out.router_l2 = router->weight().norm();
   out.aux_loss = config_.balance_loss_weight() * out.balance_loss +

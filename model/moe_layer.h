@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "model/dispatch.h"
@@ -47,6 +48,11 @@ class MoeLayerImpl : public torch::nn::Module {
   MoeOutput forward_dense(const torch::Tensor& x);
 
   int64_t num_experts() const { return static_cast<int64_t>(experts_.size()); }
+  // In training, the balance loss uses `global_mean` (see BalanceLoss);
+  // empty (the default) in a single process.
+  void set_statistics_mean(StatisticsMean global_mean) {
+    statistics_mean_ = std::move(global_mean);
+  }
   ExpertImpl& expert(int64_t e) { return *experts_[e]; }
 
   Router router{nullptr};
@@ -60,6 +66,7 @@ class MoeLayerImpl : public torch::nn::Module {
   Routed Route(const torch::Tensor& x);
 
   MoeConfig config_;
+  StatisticsMean statistics_mean_;
   torch::nn::ModuleList expert_list_;
   std::vector<std::shared_ptr<ExpertImpl>> experts_;
 };

@@ -159,6 +159,40 @@ TEST(AuxLossTest, BalanceLossHandComputed) {
   EXPECT_NEAR(BalanceLoss(uniform, each).item<double>(), 1.0, 1e-6);
 }
 
+// Two data-parallel ranks, each holding half of the tokens, with the
+// global mean of their statistics: each rank's loss is the whole batch's,
+// and the mean of their gradients is the whole batch's gradient.
+TEST(AuxLossTest, BalanceLossWithGlobalMeanMatchesWholeBatch) {
+  torch::manual_seed(5);
+  torch::Tensor logits = torch::randn({8, 4}, torch::requires_grad());
+  torch::Tensor top = std::get<1>(torch::topk(logits.detach(), 2, -1));
+  torch::Tensor whole = BalanceLoss(torch::softmax(logits, -1), top);
+  torch::Tensor expected = torch::autograd::grad({whole}, {logits})[0];
+
+  // [2E] (f, P) of each half, as BalanceLoss hands them to the reducer.
+  auto stats = [&](int rank) {
+    torch::Tensor probs =
+        torch::softmax(logits.detach(), -1).narrow(0, 4 * rank, 4);
+    torch::Tensor f = ExpertLoad(top.narrow(0, 4 * rank, 4), 4) / 8.0;
+    return torch::cat({f, probs.mean(0)});
+  };
+  torch::Tensor mean_of_ranks = (stats(0) + stats(1)) / 2;
+  torch::Tensor summed = torch::zeros_like(logits);
+  for (int rank = 0; rank < 2; ++rank) {
+    StatisticsMean global_mean = [&](const torch::Tensor& local) {
+      EXPECT_TRUE(torch::allclose(local, stats(rank)));
+      return mean_of_ranks;
+    };
+    torch::Tensor part =
+        BalanceLoss(torch::softmax(logits, -1).narrow(0, 4 * rank, 4),
+                    top.narrow(0, 4 * rank, 4), global_mean);
+    EXPECT_NEAR(part.item<double>(), whole.item<double>(), 1e-6);
+    summed += torch::autograd::grad({part}, {logits})[0];
+  }
+  EXPECT_TRUE(torch::allclose(summed / 2, expected, 1e-5, 1e-7));
+  EXPECT_GT(expected.abs().max().item<double>(), 1e-4);
+}
+
 TEST(AuxLossTest, ZLossHandComputed) {
   torch::Tensor logits = torch::tensor({{0.0, 0.0}, {std::log(3.0), 0.0}});
   // logsumexp: ln 2 and ln 4.

@@ -58,11 +58,22 @@ torch::Tensor ExpertLoad(const torch::Tensor& top_experts,
 }
 
 torch::Tensor BalanceLoss(const torch::Tensor& probs,
-                          const torch::Tensor& top_experts) {
+                          const torch::Tensor& top_experts,
+                          const StatisticsMean& global_mean) {
   const int64_t e = probs.size(-1);
   torch::Tensor fraction = ExpertLoad(top_experts, e).to(probs.device()) /
                            static_cast<double>(top_experts.numel());  // [E]
   torch::Tensor mean_prob = probs.mean(0);                            // [E]
+  if (global_mean) {
+    // One collective for both statistics: [2E] = (f, P) of this rank.
+    torch::Tensor local_prob = mean_prob.detach().to(torch::kFloat);
+    torch::Tensor global = global_mean(torch::cat({fraction, local_prob}));
+    fraction = global.narrow(0, 0, e);
+    // Value: the global P; gradient: this rank's P alone.
+    mean_prob =
+        mean_prob +
+        (global.narrow(0, e, e) - local_prob).to(mean_prob.scalar_type());
+  }
   return static_cast<double>(e) * (fraction * mean_prob).sum();
 }
 

@@ -15,6 +15,8 @@
 
 #include <torch/torch.h>
 
+#include <functional>
+
 #include "model/model_config.pb.h"
 
 namespace vit_moe::model {
@@ -45,11 +47,21 @@ class RouterImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Router);
 
+// Data-parallel training: returns the mean over all ranks of a detached
+// float [S] tensor (every rank calls it with the same S). Empty in a single
+// process.
+using StatisticsMean = std::function<torch::Tensor(const torch::Tensor&)>;
+
 // Switch balance loss E * sum_i f_i P_i: f_i the share of the T*K top-k
 // assignments that went to expert i, P_i the mean router probability of i.
 // Equals 1 under perfectly uniform routing.
+// With `global_mean`, f and P are those of the global batch (ranks hold
+// equal shares), so every rank balances the same loss; the gradient flows
+// only through this rank's P, so the mean of the ranks' gradients equals
+// the gradient of one process on the whole batch.
 torch::Tensor BalanceLoss(const torch::Tensor& probs,
-                          const torch::Tensor& top_experts);
+                          const torch::Tensor& top_experts,
+                          const StatisticsMean& global_mean = nullptr);
 
 // Router z-loss: mean over tokens of logsumexp(logits)^2.
 torch::Tensor ZLoss(const torch::Tensor& logits);

@@ -148,6 +148,12 @@ void ViTMoEImpl::set_dense_reference(bool dense) {
   for (auto& layer : layers_) layer->set_dense_reference(dense);
 }
 
+void ViTMoEImpl::set_statistics_mean(const StatisticsMean& global_mean) {
+  for (auto& layer : layers_) {
+    if (layer->is_moe()) layer->moe->set_statistics_mean(global_mean);
+  }
+}
+
 bool ViTMoEImpl::IsNoDecay(const std::string& name, const torch::Tensor& p) {
   return p.dim() <= 1 || name == "pos_embed" || name == "cls_token" ||
          name.find(".router.") != std::string::npos;

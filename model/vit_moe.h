@@ -76,6 +76,9 @@ class ViTMoEImpl : public torch::nn::Module {
 
   // Every MoE layer uses the dense reference instead of sparse dispatch.
   void set_dense_reference(bool dense);
+  // Data-parallel training: every MoE layer's balance loss reads the
+  // global batch's statistics through `global_mean` (see BalanceLoss).
+  void set_statistics_mean(const StatisticsMean& global_mean);
 
  private:
   static bool IsNoDecay(const std::string& name, const torch::Tensor& p);

@@ -1,11 +1,15 @@
 // //pipeline:train - trains a ViT-MoE as a TrainConfig text file says.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/user_path.h"
 #include "pipeline/config.h"
+#include "pipeline/distributed/world.h"
 #include "pipeline/train_flags.h"
 #include "pipeline/trainer.h"
 
@@ -32,6 +36,16 @@ absl::Status Run() {
   TrainOptions options;
   options.config_path = config_path;
   options.resume = ResumeFlag();
+  ASSIGN_OR_RETURN(options.world, distributed::WorldInfoFromEnvironment());
+  // Processes sharing a machine share its cores (the launcher and torchrun
+  // set LOCAL_WORLD_SIZE); oversubscribed threads only slow each other.
+  const char* local_world = std::getenv("LOCAL_WORLD_SIZE");
+  int per_machine = local_world != nullptr ? std::atoi(local_world) : 0;
+  if (config.threads() == 0 && per_machine > 1) {
+    config.set_threads(std::max<int>(
+        1,
+        static_cast<int>(std::thread::hardware_concurrency()) / per_machine));
+  }
   ASSIGN_OR_RETURN(TrainingRun run, RunTraining(config, options));
   std::printf("best epoch %d: validation accuracy %.4f; wrote %s/%s\n",
               run.best_epoch(), run.best_validation_accuracy(),
@@ -51,7 +65,11 @@ int main(int argc, char** argv) {
       "  bazel run //pipeline:train -- "
       "--config=pipeline/configs/fashion_mnist_cpu.textproto [--epochs=N "
       "--batch_size=N --learning_rate=X --seed=N --threads=N "
-      "--output_dir=DIR --device=cpu|cuda|auto --resume]");
+      "--output_dir=DIR --device=cpu|cuda|auto --resume]\n"
+      "Data-parallel: start one process per rank with RANK, WORLD_SIZE, "
+      "LOCAL_RANK, MASTER_ADDR, MASTER_PORT set (or --rank ... flags), e.g. "
+      "bazel-bin/pipeline/distributed/launch --nproc_per_node=2 -- "
+      "bazel-bin/pipeline/train --config=...");
   absl::Status status = vit_moe::pipeline::Run();
   if (!status.ok()) return vit_moe::ReportError(status);
   return 0;

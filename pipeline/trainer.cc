@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <iostream>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -15,6 +17,7 @@
 #include "common/status_macros.h"
 #include "data/loader.h"
 #include "data/normalization.h"
+#include "data/random.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
@@ -22,6 +25,7 @@
 #include "pipeline/checkpoint.h"
 #include "pipeline/curves.h"
 #include "pipeline/device.h"
+#include "pipeline/distributed/communicator.h"
 #include "pipeline/epoch_stats.h"
 #include "pipeline/loss.h"
 #include "pipeline/progress.h"
@@ -51,20 +55,40 @@ TrainConfig ComparableForResume(TrainConfig config) {
   return config;
 }
 
+// SHA-256 of the parameters' bytes in module order: equal digests on all
+// ranks show they hold bitwise-identical models.
+std::string ParameterDigest(model::ViTMoE& model) {
+  Digester digester(DigestKind::kSha256);
+  for (const torch::Tensor& p : model->parameters()) {
+    torch::Tensor bytes = p.detach().to(torch::kCPU).contiguous();
+    digester.Update(absl::string_view(
+        static_cast<const char*>(bytes.data_ptr()), bytes.nbytes()));
+  }
+  return digester.FinishHex();
+}
+
 class Trainer {
  public:
-  Trainer(TrainingSetup& setup, const TrainOptions& options)
+  Trainer(TrainingSetup& setup, const TrainOptions& options,
+          distributed::Communicator& comm)
       : setup_(setup),
         config_(setup.resolved),
+        comm_(comm),
+        world_(options.world),
         model_(setup.model),
         optimizer_(setup.groups, config_.optimizer()),
         checkpoint_path_(config_.output_dir() + "/" + kCheckpointFile),
         bf16_(UsesBf16Autocast(config_.precision(), setup.device)),
-        progress_(std::cerr, StderrIsTerminal(), config_.log_every_steps()) {
+        progress_(world_.is_primary() ? std::cerr : null_stream_,
+                  StderrIsTerminal(), config_.log_every_steps()) {
     for (const ParameterGroup& group : setup.groups) {
       for (const auto& [name, p] : group.parameters) parameters_.push_back(p);
     }
     resume_ = options.resume;
+    if (world_.is_distributed()) {
+      model_->set_statistics_mean(
+          [this](const torch::Tensor& local) { return GlobalMean(local); });
+    }
   }
 
   absl::StatusOr<TrainingRun> Run();
@@ -80,9 +104,22 @@ class Trainer {
   absl::Status EndEpoch(int epoch, double train_seconds);
   absl::Status SaveCheckpoint();
   TrainingRun Report() const;
+  // Mean over ranks of a small statistic, for the balance loss. A failed
+  // collective is kept in collective_status_ (the forward pass cannot
+  // return it) and the local value returned.
+  torch::Tensor GlobalMean(const torch::Tensor& local);
+  // Sums `values` over ranks (in place, on the training device).
+  absl::Status SumOverRanks(torch::Tensor& values);
+  // Adds the other ranks' images, hits, losses and routed slots to `stats`.
+  absl::Status GatherStepStats(StepStats* stats);
 
   TrainingSetup& setup_;
   const TrainConfig& config_;
+  distributed::Communicator& comm_;
+  const distributed::WorldInfo world_;
+  absl::Status collective_status_;
+  // Ranks other than 0 report nothing (a stream without a buffer drops it).
+  std::ostream null_stream_{nullptr};
   model::ViTMoE model_;
   AdamW optimizer_;
   std::vector<torch::Tensor> parameters_;
@@ -113,7 +150,54 @@ data::LoaderOptions Trainer::TrainLoaderOptions(int64_t start_batch) const {
   options.drop_last = true;
   options.start_batch = start_batch;
   options.limit_images = config_.debug().subset_images();
+  options.rank = world_.rank;
+  options.world_size = world_.world_size;
   return options;
+}
+
+torch::Tensor Trainer::GlobalMean(const torch::Tensor& local) {
+  torch::Tensor sum = local.detach().clone();
+  absl::Status status = SumOverRanks(sum);
+  if (!status.ok()) {
+    if (collective_status_.ok()) collective_status_ = status;
+    return local;
+  }
+  return sum / world_.world_size;
+}
+
+absl::Status Trainer::SumOverRanks(torch::Tensor& values) {
+  if (!world_.is_distributed()) return absl::OkStatus();
+  torch::Tensor on_device = values.to(setup_.device);
+  RETURN_IF_ERROR(comm_.AllReduceSum(on_device));
+  values = on_device.to(values.device());
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::GatherStepStats(StepStats* stats) {
+  if (!world_.is_distributed()) return absl::OkStatus();
+  // [4 + sum of E]: images, hits, loss sum, aux loss, routed slots.
+  std::vector<torch::Tensor> parts = {torch::tensor(
+      {static_cast<double>(stats->images), static_cast<double>(stats->correct),
+       stats->loss * stats->images, stats->aux_loss},
+      torch::kFloat64)};
+  for (const torch::Tensor& load : stats->expert_load) {
+    parts.push_back(load.detach().to(torch::kCPU, torch::kFloat64));
+  }
+  torch::Tensor sums = torch::cat(parts);
+  RETURN_IF_ERROR(SumOverRanks(sums));
+  auto v = sums.accessor<double, 1>();
+  stats->images = std::llround(v[0]);
+  stats->correct = std::llround(v[1]);
+  stats->loss = v[2] / std::max<double>(1, v[0]);
+  // The z-loss part is a per-rank mean of equal-sized shares.
+  stats->aux_loss = v[3] / world_.world_size;
+  int64_t offset = 4;
+  for (torch::Tensor& load : stats->expert_load) {
+    const int64_t e = load.numel();
+    load = sums.narrow(0, offset, e).to(torch::kFloat);
+    offset += e;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Trainer::Restore() {
@@ -192,12 +276,26 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
                      " exists: pass --resume to continue that run, or "
                      "choose another output_dir"));
   }
+  {
+    // Every rank starts from rank 0's model, whatever its own
+    // initialisation or checkpoint read gave.
+    torch::NoGradGuard no_grad;
+    RETURN_IF_ERROR(comm_.Broadcast(model_->parameters()));
+  }
   progress_.Line(absl::StrFormat(
       "training %d epochs x %d steps of %d images on %s (%s, %d threads); "
       "matmul peak %.1f GFLOP/s",
       epochs, steps_per_epoch_, config_.batch_size(), setup_.device.str(),
       PrecisionName(config_.precision(), setup_.device), setup_.threads,
       matmul_peak_ / 1e9));
+  if (world_.is_distributed()) {
+    progress_.Line(absl::StrFormat(
+        "data-parallel: %d ranks over %s, %d images per rank and step; "
+        "rendezvous %s:%d",
+        world_.world_size, comm_.backend(),
+        config_.batch_size() / world_.world_size, world_.master_addr,
+        world_.master_port));
+  }
 
   if (config_.debug().enabled()) {
     torch::autograd::AnomalyMode::set_enabled(true);
@@ -206,8 +304,18 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
     RETURN_IF_ERROR(TrainEpoch(epoch));
   }
   TrainingRun run = Report();
-  RETURN_IF_ERROR(
-      WriteBinaryProto(config_.output_dir() + "/" + kTrainingRunFile, run));
+  if (world_.is_distributed()) {
+    std::cerr << "rank " << world_.rank << " of " << world_.world_size
+              << ": final parameters sha256 " << ParameterDigest(model_)
+              << std::endl;
+    // Rank 0 may still be writing; the others wait so that a failure
+    // there is not mistaken for success by a launcher.
+    RETURN_IF_ERROR(comm_.Barrier());
+  }
+  if (world_.is_primary()) {
+    RETURN_IF_ERROR(
+        WriteBinaryProto(config_.output_dir() + "/" + kTrainingRunFile, run));
+  }
   return run;
 }
 
@@ -231,13 +339,14 @@ absl::Status Trainer::TrainEpoch(int epoch) {
   data::BatchLoader loader(split, TrainLoaderOptions(state_.next_batch()),
                            epoch, transform);
   Clock::time_point start = Clock::now();
+  // Images of all ranks: this rank's share times the world size.
   int64_t images_this_process = 0;
   while (std::optional<data::Batch> batch = loader.Next()) {
     Clock::time_point step_start = Clock::now();
     RETURN_IF_ERROR(Step(*batch, epoch));
     step_seconds_this_process_ += SecondsSince(step_start);
     ++steps_this_process_;
-    images_this_process += batch->labels.size(0);
+    images_this_process += batch->labels.size(0) * world_.world_size;
 
     StepProgress p;
     p.epoch = epoch + 1;
@@ -275,6 +384,13 @@ absl::Status Trainer::TrainEpoch(int epoch) {
 absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
   const int64_t step = state_.global_step();
   const double lr = schedule_->At(step);
+  if (world_.rank > 0) {
+    // Dropout, drop-path and router noise must differ between ranks (rank
+    // 0 keeps the checkpointed stream); a per-step seed keeps resumed runs
+    // identical to uninterrupted ones without storing every rank's state.
+    torch::manual_seed(data::MixSeed(data::MixSeed(config_.seed(), world_.rank),
+                                     static_cast<uint64_t>(step)));
+  }
   augment::MixedBatch mixed = setup_.augmenter->MixBatch(
       batch.images, batch.labels, config_.model().num_classes(), config_.seed(),
       epoch, batch.batch_index);
@@ -286,6 +402,7 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
     AutocastScope autocast(bf16_);
     out = model_->forward(images);
   }
+  RETURN_IF_ERROR(std::exchange(collective_status_, absl::OkStatus()));
   torch::Tensor loss = SmoothedSoftTargetCrossEntropy(
       out.logits, targets, config_.label_smoothing());
   torch::Tensor total =
@@ -305,6 +422,7 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
         absl::StrCat("step ", step + 1,
                      ": backward failed: ", error.what_without_backtrace()));
   }
+  RETURN_IF_ERROR(comm_.AverageGradients(parameters_));
   if (config_.debug().enabled()) RETURN_IF_ERROR(CheckGradients());
   const double grad_norm =
       ClipGradientNorm(parameters_, config_.optimizer().grad_clip_norm());
@@ -326,6 +444,7 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
   stats.grad_norm = grad_norm;
   stats.learning_rate = lr;
   stats.expert_load = out.expert_load;
+  RETURN_IF_ERROR(GatherStepStats(&stats));
   Accumulate(stats, state_.mutable_partial_epoch());
   state_.set_global_step(step + 1);
   state_.set_next_batch(batch.batch_index + 1);
@@ -372,6 +491,9 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
   options.shuffle = false;
   options.drop_last = false;
   options.limit_images = config_.debug().subset_images();
+  // Sharded: each rank evaluates its slice of every batch, sums are added.
+  options.rank = world_.rank;
+  options.world_size = world_.world_size;
   const data::Normalization& norm = setup_.normalization;
   data::BatchLoader loader(
       *setup_.validation, options, 0, [&norm](data::Batch batch) {
@@ -381,6 +503,8 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
   double loss_sum = 0;
   int64_t correct = 0, images = 0;
   while (std::optional<data::Batch> batch = loader.Next()) {
+    // A short last batch may leave a rank nothing.
+    if (batch->labels.size(0) == 0) continue;
     torch::Tensor labels = batch->labels.to(setup_.device);  // [B]
     torch::Tensor logits;                                    // [B, classes]
     {
@@ -397,6 +521,13 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
     images += labels.size(0);
   }
   model_->train();
+  torch::Tensor sums = torch::tensor(
+      {loss_sum, static_cast<double>(correct), static_cast<double>(images)},
+      torch::kFloat64);  // [3]
+  RETURN_IF_ERROR(SumOverRanks(sums));
+  loss_sum = sums[0].item<double>();
+  correct = std::llround(sums[1].item<double>());
+  images = std::llround(sums[2].item<double>());
   if (images == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(config_.manifest(), ": the validation split is empty"));
@@ -429,8 +560,10 @@ absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
         validation.second > state_.best_validation_accuracy()) {
       state_.set_best_epoch(epoch + 1);
       state_.set_best_validation_accuracy(validation.second);
-      RETURN_IF_ERROR(model::SaveModel(
-          config_.output_dir() + "/" + kBestModelFile, model_));
+      if (world_.is_primary()) {
+        RETURN_IF_ERROR(model::SaveModel(
+            config_.output_dir() + "/" + kBestModelFile, model_));
+      }
       absl::StrAppend(&summary, " (best)");
     }
   }
@@ -440,6 +573,7 @@ absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
   state_.set_next_batch(0);
   RETURN_IF_ERROR(SaveCheckpoint());
   progress_.Line(summary);
+  if (!world_.is_primary()) return absl::OkStatus();
 
   TrainingRun so_far = Report();
   RETURN_IF_ERROR(
@@ -448,6 +582,11 @@ absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
 }
 
 absl::Status Trainer::SaveCheckpoint() {
+  if (!world_.is_primary()) {
+    // Rank 0 writes the same state.
+    last_checkpoint_step_ = state_.global_step();
+    return absl::OkStatus();
+  }
   TrainingCheckpoint checkpoint = state_;
   for (const auto& [name, tensor] : ModuleTensors(*model_)) {
     *checkpoint.add_model() = ToRecord(name, tensor);
@@ -487,6 +626,7 @@ TrainingRun Trainer::Report() const {
   run.set_threads(setup_.threads);
   run.set_device(setup_.device.str());
   run.set_precision(PrecisionName(config_.precision(), setup_.device));
+  run.set_world_size(world_.world_size);
   *run.mutable_timing() = timing_;
   run.mutable_timing()->set_wall_seconds(SecondsSince(run_start_));
   return run;
@@ -496,9 +636,21 @@ TrainingRun Trainer::Report() const {
 
 absl::StatusOr<TrainingRun> RunTraining(const TrainConfig& config,
                                         const TrainOptions& options) {
+  const distributed::WorldInfo& world = options.world;
+  if (config.batch_size() % world.world_size != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch_size ", config.batch_size(), " does not divide over WORLD_SIZE ",
+        world.world_size,
+        " ranks: each rank takes an equal slice of every global batch"));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<TrainingSetup> setup,
                    BuildTrainingSetup(config, options.config_path));
-  Trainer trainer(*setup, options);
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<distributed::Communicator> comm,
+      distributed::Communicator::Connect(
+          world, config.distributed().backend(), setup->device,
+          std::chrono::seconds(config.distributed().timeout_seconds())));
+  Trainer trainer(*setup, options, *comm);
   return trainer.Run();
 }
 

@@ -12,6 +12,14 @@
 //   training_run.pb    TrainingRun (binary), written at the end
 //   metrics.csv, loss.png, accuracy.png, balance_loss.png   every epoch
 //
+// Data-parallel (world.world_size > 1): ranks meet through c10d
+// (distributed.backend, distributed.timeout_seconds), start from rank 0's
+// parameters, each trains on its contiguous slice of every global batch,
+// gradients are averaged after backward (before clipping), the MoE balance
+// loss reads the global batch's statistics, training and validation
+// metrics are summed over ranks (validation is sharded), and only rank 0
+// writes files. With --resume every rank reads the same checkpoint.pt.
+//
 // A non-finite loss or gradient norm stops training with the step named;
 // nothing is written after it, so the last checkpoint stays the last good
 // state.
@@ -21,6 +29,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "pipeline/distributed/world.h"
 #include "pipeline/train_config.pb.h"
 #include "pipeline/training_run.pb.h"
 
@@ -37,6 +46,8 @@ struct TrainOptions {
   // Continue from <output_dir>/checkpoint.pt. Without it an existing
   // checkpoint there is an error (AlreadyExists), never overwritten.
   bool resume = false;
+  // This process's place in a data-parallel job (default: alone).
+  distributed::WorldInfo world;
 };
 
 // Trains as `config` (defaults filled, validated) says; returns the

@@ -107,11 +107,26 @@ absl::Status Communicator::Run(const char* what, Launch launch) {
 
 absl::Status Communicator::AverageGradients(
     const std::vector<torch::Tensor>& parameters) {
-  if (group_ == nullptr) return absl::OkStatus();
-  std::vector<torch::Tensor> grads;
+  if (group_ == nullptr || parameters.empty()) return absl::OkStatus();
+  // A parameter unused this step (an expert no token chose) has no gradient
+  // on this rank but may have one elsewhere. Where no rank has one it stays
+  // without, as in one process, so AdamW skips it there too (a zero
+  // gradient would still move it through weight decay and momentum).
+  std::vector<float> has_grad_flags;
   for (const torch::Tensor& parameter : parameters) {
-    // A parameter unused this step (an expert no token chose) has no
-    // gradient on this rank but may have one elsewhere: reduce zeros.
+    has_grad_flags.push_back(parameter.grad().defined() ? 1.0f : 0.0f);
+  }
+  std::vector<torch::Tensor> has_grad = {
+      torch::tensor(has_grad_flags).to(parameters[0].device())};  // [P]
+  RETURN_IF_ERROR(Run("gradient presence all-reduce",
+                      [&] { return group_->allreduce(has_grad); }));
+  std::vector<float> ranks_with_grad(
+      has_grad[0].cpu().data_ptr<float>(),
+      has_grad[0].cpu().data_ptr<float>() + parameters.size());
+  std::vector<torch::Tensor> grads;
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    if (ranks_with_grad[i] == 0) continue;
+    torch::Tensor parameter = parameters[i];
     if (!parameter.grad().defined()) {
       parameter.mutable_grad() = torch::zeros_like(parameter);
     }

@@ -39,7 +39,9 @@ class Communicator {
   const WorldInfo& world() const { return world_; }
   const std::string& backend() const { return backend_; }
 
-  // Replaces each parameter's gradient by its mean over ranks. Gradients
+  // Replaces each parameter's gradient by its mean over ranks (a rank
+  // without one counts zero; with none on any rank it stays undefined,
+  // as one process on the whole batch would leave it). Gradients
   // are flattened into buckets of about `kBucketBytes` per collective, as
   // DDP does, so a model with hundreds of tensors costs a few messages.
   absl::Status AverageGradients(const std::vector<torch::Tensor>& parameters);

@@ -129,8 +129,9 @@ int RunWorker(const std::string& worker) {
   }
 
   // Several parameters of different sizes, gradients = rank + 1 (+ index),
-  // one without a gradient on rank 1.
+  // one without a gradient on rank 1, one (the last) without any.
   std::vector<torch::Tensor> parameters;
+  parameters.reserve(6);
   for (int i = 0; i < 5; ++i) {
     torch::Tensor parameter = torch::zeros({i + 1, 3}, torch::requires_grad());
     if (!(rank == 1 && i == 2)) {
@@ -138,7 +139,9 @@ int RunWorker(const std::string& worker) {
     }
     parameters.push_back(parameter);
   }
+  parameters.push_back(torch::zeros({2}, torch::requires_grad()));
   if (!comm.AverageGradients(parameters).ok()) return kWorkerCollectiveFailed;
+  if (parameters[5].grad().defined()) return kWorkerWrongValue;
   for (int i = 0; i < 5; ++i) {
     // Rank 0 contributes 1 + i, rank 1 contributes 2 + i (or 0 for i == 2).
     double expected = i == 2 ? (1.0 + i) / 2 : (3.0 + 2 * i) / 2;
