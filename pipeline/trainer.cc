@@ -2,6 +2,7 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -177,8 +178,9 @@ absl::Status Trainer::GatherStepStats(StepStats* stats) {
   if (!world_.is_distributed()) return absl::OkStatus();
   // [4 + sum of E]: images, hits, loss sum, aux loss, routed slots.
   std::vector<torch::Tensor> parts = {torch::tensor(
-      {static_cast<double>(stats->images), static_cast<double>(stats->correct),
-       stats->loss * stats->images, stats->aux_loss},
+      std::vector<double>{static_cast<double>(stats->images),
+                          static_cast<double>(stats->correct),
+                          stats->loss * stats->images, stats->aux_loss},
       torch::kFloat64)};
   for (const torch::Tensor& load : stats->expert_load) {
     parts.push_back(load.detach().to(torch::kCPU, torch::kFloat64));
@@ -521,9 +523,10 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
     images += labels.size(0);
   }
   model_->train();
-  torch::Tensor sums = torch::tensor(
-      {loss_sum, static_cast<double>(correct), static_cast<double>(images)},
-      torch::kFloat64);  // [3]
+  torch::Tensor sums =
+      torch::tensor(std::vector<double>{loss_sum, static_cast<double>(correct),
+                                        static_cast<double>(images)},
+                    torch::kFloat64);  // [3]
   RETURN_IF_ERROR(SumOverRanks(sums));
   loss_sum = sums[0].item<double>();
   correct = std::llround(sums[1].item<double>());
