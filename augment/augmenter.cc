@@ -91,7 +91,6 @@ torch::Tensor Augmenter::AugmentImages(const torch::Tensor& images,
   CHECK(channels == 1 || channels == 3) << channels;
   int height = static_cast<int>(images.size(2));
   int width = static_cast<int>(images.size(3));
-  CHECK_LE(resolved_.crop_padding(), std::min(height, width));
   torch::Tensor input = images.contiguous();
   torch::Tensor index = indices.contiguous();
   if (!has_image_ops()) return input.clone();

@@ -28,8 +28,9 @@ ABSL_FLAG(std::string, augment_config, "",
           "Optional AugmentConfig text proto whose set fields override the "
           "preset (its own preset field, if set, wins over --policy).");
 ABSL_FLAG(int, first, 0, "Index of the first image shown.");
-ABSL_FLAG(int, count, 8, "Images shown (rows of the grid).");
-ABSL_FLAG(int, versions, 6, "Augmented versions of each image (columns).");
+ABSL_FLAG(int, count, 8, "Images shown (rows of the grid), 1..64.");
+ABSL_FLAG(int, versions, 6,
+          "Augmented versions of each image (columns), 0..32.");
 ABSL_FLAG(uint64_t, seed, 0, "Seed, as TrainConfig's.");
 ABSL_FLAG(int64_t, epoch, 0, "Epoch of the first augmented column.");
 ABSL_FLAG(int, scale, 4, "Magnification of every cell.");
@@ -70,8 +71,9 @@ absl::StatusOr<torch::Tensor> LoadImages() {
   const std::string idx = absl::GetFlag(FLAGS_idx_images);
   const int64_t first = absl::GetFlag(FLAGS_first);
   const int64_t count = absl::GetFlag(FLAGS_count);
-  if (first < 0 || count < 1) {
-    return absl::InvalidArgumentError("--first must be >= 0 and --count >= 1");
+  if (first < 0 || count < 1 || count > 64) {
+    return absl::InvalidArgumentError(
+        "--first must be >= 0 and --count within 1..64");
   }
   torch::Tensor all;
   if (idx.empty()) {
@@ -90,10 +92,10 @@ absl::StatusOr<torch::Tensor> LoadImages() {
 }
 
 absl::Status Run() {
-  if (absl::GetFlag(FLAGS_versions) < 0 || absl::GetFlag(FLAGS_scale) < 1 ||
-      absl::GetFlag(FLAGS_scale) > 32) {
+  if (absl::GetFlag(FLAGS_versions) < 0 || absl::GetFlag(FLAGS_versions) > 32 ||
+      absl::GetFlag(FLAGS_scale) < 1 || absl::GetFlag(FLAGS_scale) > 16) {
     return absl::InvalidArgumentError(
-        "--versions must be >= 0 and --scale within 1..32");
+        "--versions must be within 0..32 and --scale within 1..16");
   }
   absl::StatusOr<data::DatasetName> dataset =
       ParseDataset(absl::GetFlag(FLAGS_dataset));
