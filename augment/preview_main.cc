@@ -2,6 +2,7 @@
 // versions of each, to check by eye what a policy does to a data set.
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -44,7 +45,15 @@ constexpr char kUsage[] =
     "--versions augmented versions (epochs --epoch, --epoch+1, ...).\n"
     "  bazel run //augment:preview -- "
     "--idx_images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz "
-    "--policy=seed --out=$PWD/grid.png";
+    "--policy=seed --out=grid.png";
+
+// `bazel run` starts programs in their runfiles folder; paths the user
+// typed are relative to where they typed them.
+std::string UserPath(const std::string& path) {
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path.empty() || path[0] == '/' || cwd == nullptr) return path;
+  return absl::StrCat(cwd, "/", path);
+}
 
 absl::StatusOr<data::DatasetName> ParseDataset(const std::string& name) {
   std::string lower = absl::AsciiStrToLower(name);
@@ -58,7 +67,7 @@ absl::StatusOr<data::DatasetName> ParseDataset(const std::string& name) {
 
 absl::StatusOr<AugmentConfig> LoadConfig() {
   AugmentConfig config;
-  const std::string path = absl::GetFlag(FLAGS_augment_config);
+  const std::string path = UserPath(absl::GetFlag(FLAGS_augment_config));
   if (!path.empty()) {
     absl::Status status = ReadTextProto(path, &config);
     if (!status.ok()) return status;
@@ -68,7 +77,7 @@ absl::StatusOr<AugmentConfig> LoadConfig() {
 }
 
 absl::StatusOr<torch::Tensor> LoadImages() {
-  const std::string idx = absl::GetFlag(FLAGS_idx_images);
+  const std::string idx = UserPath(absl::GetFlag(FLAGS_idx_images));
   const int64_t first = absl::GetFlag(FLAGS_first);
   const int64_t count = absl::GetFlag(FLAGS_count);
   if (first < 0 || count < 1 || count > 64) {
@@ -116,7 +125,7 @@ absl::Status Run() {
   torch::Tensor indices =
       torch::arange(first, first + images->size(0), torch::kInt64);
   torch::Tensor grid = BuildPreviewGrid(*augmenter, *images, indices, options);
-  const std::string out = absl::GetFlag(FLAGS_out);
+  const std::string out = UserPath(absl::GetFlag(FLAGS_out));
   absl::Status status = WritePng(out, grid);
   if (!status.ok()) return status;
   std::cout << "wrote " << out << " (" << grid.size(1) << "x" << grid.size(0)

@@ -32,5 +32,6 @@ printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02abcdefgh
 expect_user_error 'exceeds' --idx_images="$tiny" --count=3
 "$preview" --idx_images="$tiny" --count=2 --out="$out" > /dev/null || fail "tiny IDX"
 
-"$preview" --help 2>&1 | grep -q -- '--policy' || fail "--help does not list --policy"
+"$preview" --help > "${TEST_TMPDIR}/help" 2>&1
+grep -q -- '--policy' "${TEST_TMPDIR}/help" || fail "--help does not list --policy"
 echo PASS
