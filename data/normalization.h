@@ -1,0 +1,31 @@
+// Per-channel normalisation: computed once over the training split by
+// //data:normalize, applied to every batch by training, evaluation and
+// prediction.
+#ifndef VIT_MOE_DATA_NORMALIZATION_H_
+#define VIT_MOE_DATA_NORMALIZATION_H_
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "data/normalization.pb.h"
+#include "data/store.h"
+
+namespace vit_moe::data {
+
+// uint8 [B,C,H,W] -> float32 (x/255 - mean[c]) / std[c]
+torch::Tensor NormalizeImages(const torch::Tensor& images,
+                              const Normalization& norm);
+
+// Reads a binary Normalization proto and checks it (channels 1 or 3, mean
+// and std of equal length, std > 0); errors name the file.
+absl::StatusOr<Normalization> ReadNormalization(const std::string& path);
+
+// Mean and population std per channel of pixel/255 over the store's "train"
+// split, accumulated in float64 (exact: integer sums of x and x^2).
+absl::StatusOr<Normalization> ComputeNormalization(const DatasetStore& store);
+
+}  // namespace vit_moe::data
+
+#endif  // VIT_MOE_DATA_NORMALIZATION_H_

@@ -1,0 +1,149 @@
+#include "eval/gate.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/proto_io.h"
+#include "common/status_macros.h"
+
+namespace vit_moe::eval {
+namespace {
+
+// Records "metric value < name limit" (or the passing form) for a lower
+// bound; Upper() is the mirror image.
+class Checker {
+ public:
+  explicit Checker(GateResult* result) : result_(result) {}
+
+  void Lower(const std::string& metric, double value, const char* name,
+             double limit) {
+    Record(value >= limit,
+           absl::StrFormat("%s %.4f %s %s %.4f", metric, value,
+                           value >= limit ? ">=" : "<", name, limit));
+  }
+  void Upper(const std::string& metric, double value, const char* name,
+             double limit) {
+    Record(value <= limit,
+           absl::StrFormat("%s %.4f %s %s %.4f", metric, value,
+                           value <= limit ? "<=" : ">", name, limit));
+  }
+  void Missing(const std::string& metric, const char* name) {
+    Record(false,
+           absl::StrCat(metric, " is not in the report but ", name, " is set"));
+  }
+
+ private:
+  void Record(bool ok, std::string line) {
+    (ok ? result_->passes : result_->failures).push_back(std::move(line));
+  }
+  GateResult* result_;
+};
+
+absl::Status CheckShare(const std::string& path, const char* field, bool has,
+                        double value) {
+  if (has && !(value >= 0 && value <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: %s = %g is outside [0, 1]", path, field, value));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateThresholds(const GateThresholds& t,
+                                const std::string& path) {
+  RETURN_IF_ERROR(CheckShare(path, "min_top1_accuracy",
+                             t.has_min_top1_accuracy(), t.min_top1_accuracy()));
+  RETURN_IF_ERROR(CheckShare(path, "max_ece", t.has_max_ece(), t.max_ece()));
+  RETURN_IF_ERROR(CheckShare(path, "min_mean_corruption_accuracy",
+                             t.has_min_mean_corruption_accuracy(),
+                             t.min_mean_corruption_accuracy()));
+  RETURN_IF_ERROR(CheckShare(path, "min_class_recall", t.has_min_class_recall(),
+                             t.min_class_recall()));
+  RETURN_IF_ERROR(CheckShare(path, "max_risk_at_95", t.has_max_risk_at_95(),
+                             t.max_risk_at_95()));
+  if (t.has_max_batch1_p95_ms() && !(t.max_batch1_p95_ms() > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: max_batch1_p95_ms = %g must be positive", path,
+                        t.max_batch1_p95_ms()));
+  }
+  if (!t.has_min_top1_accuracy() && !t.has_max_ece() &&
+      !t.has_min_mean_corruption_accuracy() && !t.has_min_class_recall() &&
+      !t.has_max_risk_at_95() && !t.has_max_batch1_p95_ms()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": sets no threshold, so the gate would check nothing"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<GateThresholds> ReadThresholds(const std::string& path) {
+  GateThresholds thresholds;
+  RETURN_IF_ERROR(ReadTextProto(path, &thresholds));
+  RETURN_IF_ERROR(ValidateThresholds(thresholds, path));
+  return thresholds;
+}
+
+absl::StatusOr<EvaluationReport> ReadReport(const std::string& path) {
+  EvaluationReport report;
+  if (absl::EndsWith(path, ".pb")) {
+    RETURN_IF_ERROR(ReadBinaryProto(path, &report));
+  } else {
+    RETURN_IF_ERROR(ReadTextProto(path, &report));
+  }
+  return report;
+}
+
+GateResult CheckGate(const EvaluationReport& report, const GateThresholds& t) {
+  GateResult result;
+  Checker check(&result);
+  if (t.has_min_top1_accuracy()) {
+    check.Lower("top1_accuracy", report.top1_accuracy(), "min_top1_accuracy",
+                t.min_top1_accuracy());
+  }
+  if (t.has_max_ece()) {
+    if (report.has_calibration_scaled()) {
+      check.Upper("ece_after_temperature_scaling",
+                  report.calibration_scaled().ece(), "max_ece", t.max_ece());
+    } else {
+      check.Missing("ece_after_temperature_scaling", "max_ece");
+    }
+  }
+  if (t.has_min_mean_corruption_accuracy()) {
+    if (report.corruptions_size() > 0) {
+      check.Lower("mean_corruption_accuracy", report.mean_corruption_accuracy(),
+                  "min_mean_corruption_accuracy",
+                  t.min_mean_corruption_accuracy());
+    } else {
+      check.Missing("mean_corruption_accuracy", "min_mean_corruption_accuracy");
+    }
+  }
+  if (t.has_min_class_recall()) {
+    if (report.per_class_size() == 0) {
+      check.Missing("class_recall", "min_class_recall");
+    }
+    // One line per class below the floor: the class is what needs fixing.
+    for (const ClassMetrics& c : report.per_class()) {
+      check.Lower(absl::StrCat("class_recall[", c.name(), "]"), c.recall(),
+                  "min_class_recall", t.min_class_recall());
+    }
+  }
+  if (t.has_max_risk_at_95()) {
+    if (report.risk_coverage_size() > 0) {
+      check.Upper("risk_at_95", report.risk_at_95(), "max_risk_at_95",
+                  t.max_risk_at_95());
+    } else {
+      check.Missing("risk_at_95", "max_risk_at_95");
+    }
+  }
+  if (t.has_max_batch1_p95_ms()) {
+    if (report.has_latency()) {
+      check.Upper("batch1_p95_ms", report.latency().batch1_p95_ms(),
+                  "max_batch1_p95_ms", t.max_batch1_p95_ms());
+    } else {
+      check.Missing("batch1_p95_ms", "max_batch1_p95_ms");
+    }
+  }
+  return result;
+}
+
+}  // namespace vit_moe::eval

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# //eval:gate end to end: exit 0 + summary, exit 1 + one line per failed
+# metric, exit 2 naming the file and field of a bad thresholds file.
+set -uo pipefail
+gate="$1"
+dir="${TEST_TMPDIR:-$(mktemp -d)}"
+fail() { echo "FAILED: $*"; exit 1; }
+
+cat > "$dir/report.textproto" <<'END'
+split: "test"
+top1_accuracy: 0.91
+per_class { name: "Shirt" recall: 0.55 }
+per_class { name: "Bag" recall: 0.97 }
+END
+printf 'min_top1_accuracy: 0.9\n' > "$dir/pass.textproto"
+printf 'min_top1_accuracy: 0.95\nmin_class_recall: 0.6\n' > "$dir/fail.textproto"
+printf 'min_class_recall: 2\n' > "$dir/bad.textproto"
+
+out=$("$gate" --report="$dir/report.textproto" --thresholds="$dir/pass.textproto" 2>&1)
+[[ $? == 0 ]] || fail "pass case: $out"
+grep -q "gate passed: 1 checks" <<<"$out" || fail "no summary: $out"
+
+out=$("$gate" --report="$dir/report.textproto" --thresholds="$dir/fail.textproto" 2>&1)
+[[ $? == 1 ]] || fail "fail case exit: $out"
+[[ $(grep -c '^FAIL ' <<<"$out") == 2 ]] || fail "expected 2 FAIL lines: $out"
+grep -q "^FAIL top1_accuracy 0.9100 < min_top1_accuracy 0.9500" <<<"$out" || fail "$out"
+grep -q "^FAIL class_recall\[Shirt\]" <<<"$out" || fail "$out"
+
+out=$("$gate" --report="$dir/report.textproto" --thresholds="$dir/bad.textproto" 2>&1)
+[[ $? == 2 ]] || fail "bad thresholds exit: $out"
+grep -q "error: .*bad.textproto.*min_class_recall" <<<"$out" || fail "$out"
+
+out=$("$gate" --report="$dir/missing.pb" --thresholds="$dir/pass.textproto" 2>&1)
+[[ $? == 2 ]] || fail "missing report exit: $out"
+echo PASS

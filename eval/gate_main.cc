@@ -1,0 +1,58 @@
+// //eval:gate - exits 1 with one line per failed metric when an evaluation
+// report misses a threshold, 0 with a summary when it meets all of them.
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "common/startup.h"
+#include "eval/gate.h"
+
+ABSL_FLAG(std::string, report, "",
+          "EvaluationReport written by //eval:evaluate (binary *.pb, or text "
+          "format for any other name).");
+ABSL_FLAG(std::string, thresholds, "",
+          "GateThresholds text proto (eval/gate_thresholds.proto).");
+
+namespace {
+
+int Run(const std::vector<std::string>& positional) {
+  using namespace vit_moe;
+  if (!positional.empty()) {
+    return ReportError(absl::InvalidArgumentError(
+        "unexpected argument '" + positional[0] + "'; see --help"));
+  }
+  const std::string report_path = absl::GetFlag(FLAGS_report);
+  const std::string thresholds_path = absl::GetFlag(FLAGS_thresholds);
+  if (report_path.empty() || thresholds_path.empty()) {
+    return ReportError(
+        absl::InvalidArgumentError("--report and --thresholds are required"));
+  }
+  auto thresholds = eval::ReadThresholds(thresholds_path);
+  if (!thresholds.ok()) return ReportError(thresholds.status());
+  auto report = eval::ReadReport(report_path);
+  if (!report.ok()) return ReportError(report.status());
+  const eval::GateResult result = eval::CheckGate(*report, *thresholds);
+  if (!result.passed()) {
+    for (const std::string& line : result.failures) {
+      std::cout << "FAIL " << line << "\n";
+    }
+    std::cout << "gate failed: " << result.failures.size() << " of "
+              << result.failures.size() + result.passes.size()
+              << " checks failed for " << report_path << std::endl;
+    return kExitFailure;
+  }
+  for (const std::string& line : result.passes) {
+    std::cout << "ok   " << line << "\n";
+  }
+  std::cout << "gate passed: " << result.passes.size() << " checks for "
+            << report_path << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return Run(
+      vit_moe::InitStage(argc, argv,
+                         "Checks an evaluation report against thresholds.\n"
+                         "usage: gate --report=REPORT --thresholds=FILE"));
+}

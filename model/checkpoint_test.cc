@@ -1,0 +1,111 @@
+#include "model/checkpoint.h"
+
+#include <fstream>
+
+#include "common/atomic_file.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "model/test_util.h"
+
+namespace vit_moe::model {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string TempPath(const std::string& name) {
+  return ::testing::TempDir() + "/" + name;
+}
+
+TEST(CheckpointTest, RoundTripRestoresConfigAndOutputs) {
+  torch::manual_seed(1);
+  ModelConfig config = TinyConfig(BLOCK);
+  ViTMoE model(config);
+  model->eval();
+  const std::string path = TempPath("round_trip.pt");
+  ASSERT_TRUE(SaveModel(path, model).ok());
+
+  absl::StatusOr<ViTMoE> loaded = LoadModel(path, torch::kCPU);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->config().SerializeAsString(),
+            config.SerializeAsString());
+  torch::NoGradGuard no_grad;
+  torch::Tensor images = torch::randn({2, 3, 8, 8});
+  EXPECT_TRUE(torch::equal(model->forward(images).logits,
+                           (*loaded)->forward(images).logits));
+  // Equal models serialise to equal bytes.
+  EXPECT_EQ(SerializeModel(model), SerializeModel(*loaded));
+  absl::StatusOr<ModelConfig> stored = ReadModelConfig(path);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->embed_dim(), 16);
+}
+
+TEST(CheckpointTest, LoadWeightsIntoSameShapeModel) {
+  torch::manual_seed(2);
+  ViTMoE a(TinyConfig(FFN));
+  ViTMoE b(TinyConfig(FFN));
+  const std::string path = TempPath("weights.pt");
+  ASSERT_TRUE(SaveModel(path, a).ok());
+  ASSERT_TRUE(LoadWeightsInto(b, path).ok());
+  EXPECT_TRUE(torch::equal(a->named_parameters()["head.weight"],
+                           b->named_parameters()["head.weight"]));
+}
+
+TEST(CheckpointTest, ShapeMismatchNamesTheTensor) {
+  ViTMoE small(TinyConfig(BLOCK));
+  const std::string path = TempPath("small.pt");
+  ASSERT_TRUE(SaveModel(path, small).ok());
+
+  ModelConfig wider = TinyConfig(BLOCK);
+  wider.set_num_classes(7);
+  ViTMoE other(wider);
+  torch::Tensor before = other->named_parameters()["head.weight"].clone();
+  absl::Status status = LoadWeightsInto(other, path);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("head.weight"));
+  EXPECT_THAT(status.message(), HasSubstr("[5, 16]"));
+  EXPECT_THAT(status.message(), HasSubstr(path));
+  // A failed load leaves the model untouched.
+  EXPECT_TRUE(torch::equal(before, other->named_parameters()["head.weight"]));
+
+  ModelConfig more_experts = TinyConfig(BLOCK);
+  more_experts.mutable_moe()->set_num_experts(5);
+  ViTMoE bigger(more_experts);
+  status = LoadWeightsInto(bigger, path);
+  EXPECT_THAT(status.message(), HasSubstr("router.expert_tokens"));
+}
+
+TEST(CheckpointTest, MissingAndExtraTensors) {
+  ModelConfig deeper = TinyConfig(FFN);
+  deeper.set_depth(3);
+  ViTMoE three(deeper);
+  ViTMoE two(TinyConfig(FFN));
+  const std::string three_path = TempPath("three.pt");
+  const std::string two_path = TempPath("two.pt");
+  ASSERT_TRUE(SaveModel(three_path, three).ok());
+  ASSERT_TRUE(SaveModel(two_path, two).ok());
+  EXPECT_THAT(LoadWeightsInto(two, three_path).message(),
+              HasSubstr("blocks.2."));
+  EXPECT_THAT(LoadWeightsInto(three, two_path).message(),
+              HasSubstr("blocks.2."));
+}
+
+TEST(CheckpointTest, CorruptFilesAreRejected) {
+  ViTMoE model(TinyConfig(FFN));
+  const std::string bytes = SerializeModel(model);
+  const std::string truncated = TempPath("truncated.pt");
+  ASSERT_TRUE(
+      WriteFileAtomically(truncated, bytes.substr(0, bytes.size() / 2)).ok());
+  absl::StatusOr<ViTMoE> loaded = LoadModel(truncated, torch::kCPU);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(loaded.status().message(), HasSubstr("truncated"));
+
+  const std::string garbage = TempPath("garbage.pt");
+  ASSERT_TRUE(WriteFileAtomically(garbage, "not a model").ok());
+  EXPECT_EQ(LoadModel(garbage, torch::kCPU).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadModel(TempPath("absent.pt"), torch::kCPU).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace vit_moe::model

@@ -1,0 +1,55 @@
+#include "model/experts.h"
+
+namespace vit_moe::model {
+
+BlockExpertImpl::BlockExpertImpl(int64_t dim, int64_t num_heads, int64_t hidden,
+                                 bool qkv_bias, double dropout,
+                                 double attention_dropout) {
+  norm1 = register_module(
+      "norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
+  attn = register_module(
+      "attn", Attention(dim, num_heads, qkv_bias, attention_dropout, dropout));
+  norm2 = register_module(
+      "norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
+  mlp = register_module("mlp", Mlp(dim, hidden, dropout));
+}
+
+torch::Tensor BlockExpertImpl::DeltaForAll(const torch::Tensor& x) {
+  torch::Tensor a = attn->forward(norm1->forward(x));  // [B, N, D]
+  return a + mlp->forward(norm2->forward(x + a));      // [B, N, D]
+}
+
+torch::Tensor BlockExpertImpl::DeltaForTokens(const torch::Tensor& x,
+                                              const torch::Tensor& tokens) {
+  const int64_t n = x.size(1), d = x.size(2);
+  // Only images with at least one routed token need keys and values.
+  torch::Tensor image = torch::div(tokens, n, "floor");  // [S]
+  auto [images, local_image] =
+      at::_unique(image, /*sorted=*/true, /*return_inverse=*/true);
+  torch::Tensor local_tokens = local_image * n + (tokens - image * n);  // [S]
+  torch::Tensor x_images = x.index_select(0, images);  // [B', N, D]
+  torch::Tensor a =
+      attn->forward_queries(norm1->forward(x_images), local_tokens);  // [S, D]
+  torch::Tensor h = x.reshape({-1, d}).index_select(0, tokens) + a;   // [S, D]
+  return a + mlp->forward(norm2->forward(h));
+}
+
+FfnExpertImpl::FfnExpertImpl(int64_t dim, int64_t hidden, double dropout)
+    : dropout_(dropout) {
+  fc1 = register_module("fc1", torch::nn::Linear(dim, hidden));
+  fc2 = register_module("fc2", torch::nn::Linear(hidden, dim));
+  InitLinear(fc1);
+  InitLinear(fc2);
+}
+
+torch::Tensor FfnExpertImpl::DeltaForAll(const torch::Tensor& x) {
+  return MlpForward(x, fc1, fc2, dropout_, is_training());
+}
+
+torch::Tensor FfnExpertImpl::DeltaForTokens(const torch::Tensor& x,
+                                            const torch::Tensor& tokens) {
+  return MlpForward(x.reshape({-1, x.size(2)}).index_select(0, tokens), fc1,
+                    fc2, dropout_, is_training());  // [S, D]
+}
+
+}  // namespace vit_moe::model

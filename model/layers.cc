@@ -1,0 +1,49 @@
+#include "model/layers.h"
+
+namespace vit_moe::model {
+
+namespace F = torch::nn::functional;
+
+MlpImpl::MlpImpl(int64_t dim, int64_t hidden, double dropout)
+    : dropout_(dropout) {
+  fc1 = register_module("fc1", torch::nn::Linear(dim, hidden));
+  fc2 = register_module("fc2", torch::nn::Linear(hidden, dim));
+  InitLinear(fc1);
+  InitLinear(fc2);
+}
+
+torch::Tensor MlpForward(const torch::Tensor& x, torch::nn::Linear& fc1,
+                         torch::nn::Linear& fc2, double dropout,
+                         bool training) {
+  auto options = F::DropoutFuncOptions().p(dropout).training(training);
+  torch::Tensor y = F::dropout(torch::gelu(fc1->forward(x)), options);
+  return F::dropout(fc2->forward(y), options);  // [..., D]
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+  return MlpForward(x, fc1, fc2, dropout_, is_training());
+}
+
+torch::Tensor DropPath(const torch::Tensor& x, double p, bool training) {
+  if (!training || p <= 0.0) return x;
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[0] = x.size(0);
+  torch::Tensor keep =
+      torch::empty(shape, x.options()).bernoulli_(1.0 - p);  // [B, 1, ...]
+  return x * keep / (1.0 - p);
+}
+
+void InitTruncNormal(torch::Tensor& tensor, double std) {
+  torch::NoGradGuard no_grad;
+  tensor.normal_(0.0, std).clamp_(-2.0 * std, 2.0 * std);
+}
+
+void InitLinear(torch::nn::Linear& linear) {
+  InitTruncNormal(linear->weight, 0.02);
+  if (linear->bias.defined()) {
+    torch::NoGradGuard no_grad;
+    linear->bias.zero_();
+  }
+}
+
+}  // namespace vit_moe::model

@@ -1,0 +1,70 @@
+// A Mixture-of-Experts layer: route each token to its top-k experts, run
+// only those (sparse dispatch), and combine the experts' deltas weighted by
+// the renormalised router probabilities:
+//   out = sum_k p_k * delta_{e_k}(x)        (the caller adds the residual)
+// Slots dropped by a capacity limit contribute nothing.
+//
+// Sparse dispatch: slots are sorted by expert, each expert gathers its
+// tokens, runs once on them, and the gate-weighted results are scattered
+// back with one index_add. `forward_dense` is the reference: every expert on
+// every token, then the same selection and dropping. It exists for tests and
+// benchmarks; the model never calls it unless asked to.
+//
+// Legend: B batch, N tokens, D embed, E experts, K top-k, T = B*N.
+#ifndef VIT_MOE_MODEL_MOE_LAYER_H_
+#define VIT_MOE_MODEL_MOE_LAYER_H_
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+#include "model/dispatch.h"
+#include "model/experts.h"
+#include "model/model_config.pb.h"
+#include "model/router.h"
+
+namespace vit_moe::model {
+
+struct MoeOutput {
+  torch::Tensor delta;         // [B, N, D], no residual
+  torch::Tensor aux_loss;      // scalar: weighted balance + z + router L2
+  torch::Tensor balance_loss;  // scalar, unweighted
+  torch::Tensor z_loss;        // scalar, unweighted
+  torch::Tensor router_l2;     // scalar, ||router weight||_F
+  torch::Tensor expert_load;   // [E] float, top-k assignments per expert
+  torch::Tensor top_experts;   // [B, N, K] int64
+};
+
+class MoeLayerImpl : public torch::nn::Module {
+ public:
+  // Builds the experts of `resolved.moe().expert_kind()`.
+  explicit MoeLayerImpl(const ModelConfig& resolved);
+
+  // x: [B, N, D] (block experts: the residual stream; FFN experts: the
+  // normalised tokens).
+  MoeOutput forward(const torch::Tensor& x);
+  MoeOutput forward_dense(const torch::Tensor& x);
+
+  int64_t num_experts() const { return static_cast<int64_t>(experts_.size()); }
+  ExpertImpl& expert(int64_t e) { return *experts_[e]; }
+
+  Router router{nullptr};
+
+ private:
+  struct Routed {
+    MoeOutput output;     // everything but delta
+    torch::Tensor gates;  // [T, K]
+    DispatchPlan plan;
+  };
+  Routed Route(const torch::Tensor& x);
+
+  MoeConfig config_;
+  torch::nn::ModuleList expert_list_;
+  std::vector<std::shared_ptr<ExpertImpl>> experts_;
+};
+TORCH_MODULE(MoeLayer);
+
+}  // namespace vit_moe::model
+
+#endif  // VIT_MOE_MODEL_MOE_LAYER_H_

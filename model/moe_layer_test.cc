@@ -1,0 +1,201 @@
+#include "model/moe_layer.h"
+
+#include <cmath>
+#include <tuple>
+
+#include "gtest/gtest.h"
+#include "model/config.h"
+#include "model/dispatch.h"
+#include "model/router.h"
+#include "model/test_util.h"
+
+namespace vit_moe::model {
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+struct PathResult {
+  MoeOutput out;
+  std::map<std::string, torch::Tensor> grads;
+  torch::Tensor input_grad;
+};
+
+PathResult RunPath(MoeLayer& layer, const torch::Tensor& x_data,
+                   const torch::Tensor& target, bool dense) {
+  layer->zero_grad();
+  torch::Tensor x = x_data.clone().requires_grad_(true);
+  PathResult r;
+  r.out = dense ? layer->forward_dense(x) : layer->forward(x);
+  torch::Tensor loss = (r.out.delta * target).mean() + r.out.aux_loss;
+  loss.backward();
+  r.grads = GradientsByName(*layer);
+  r.input_grad = x.grad().clone();
+  return r;
+}
+
+// (expert kind, top_k, batch, capacity factor)
+using AgreementCase = std::tuple<ExpertKind, int, int, double>;
+
+class SparseDenseAgreementTest
+    : public ::testing::TestWithParam<AgreementCase> {};
+
+TEST_P(SparseDenseAgreementTest, ForwardAndAllGradientsMatch) {
+  const auto [kind, top_k, batch, capacity] = GetParam();
+  torch::manual_seed(1000 * top_k + 10 * batch + (kind == BLOCK ? 1 : 2));
+  ModelConfig config = TinyConfig(kind);
+  config.mutable_moe()->set_top_k(top_k);
+  config.mutable_moe()->set_capacity_factor(capacity);
+  MoeLayer layer(config);
+  layer->train();
+  const int64_t n = TokensPerImage(config), d = config.embed_dim();
+  const int64_t e = config.moe().num_experts();
+  if (capacity > 0) {
+    // The limit must actually drop slots for the case to mean anything.
+    ASSERT_LT(ExpertCapacity(capacity, batch * n, top_k, e) * e,
+              batch * n * top_k);
+  }
+  torch::Tensor x = torch::randn({batch, n, d});
+  torch::Tensor target = torch::randn({batch, n, d});
+
+  PathResult sparse = RunPath(layer, x, target, /*dense=*/false);
+  PathResult dense = RunPath(layer, x, target, /*dense=*/true);
+
+  EXPECT_TRUE(torch::equal(sparse.out.top_experts, dense.out.top_experts));
+  EXPECT_LE((sparse.out.delta - dense.out.delta).abs().max().item<double>(),
+            kTolerance);
+  EXPECT_LE((sparse.input_grad - dense.input_grad).abs().max().item<double>(),
+            kTolerance);
+  EXPECT_LE(MaxGradientDifference(sparse.grads, dense.grads), kTolerance);
+  // The comparison covers real gradients, not zeros on both sides.
+  const std::string router_param = config.moe().router_kind() == EXPERT_TOKEN
+                                       ? "router.expert_tokens"
+                                       : "router.linear.weight";
+  EXPECT_GT(sparse.grads.at(router_param).abs().max().item<double>(), 0.0);
+  EXPECT_GT(sparse.out.delta.abs().max().item<double>(), 0.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllKinds, SparseDenseAgreementTest,
+    ::testing::Combine(::testing::Values(BLOCK, FFN),
+                       ::testing::Values(1, 2, 3, 4),  // top-k 1..E
+                       ::testing::Values(1, 3, 8),     // batch sizes
+                       ::testing::Values(0.0, 0.5)));  // dropless, limited
+
+TEST(MoeLayerTest, LinearRouterAgreesToo) {
+  torch::manual_seed(5);
+  ModelConfig config = TinyConfig(BLOCK);
+  config.mutable_moe()->set_router_kind(LINEAR);
+  MoeLayer layer(config);
+  torch::Tensor x = torch::randn({2, TokensPerImage(config), 16});
+  torch::Tensor target = torch::randn_like(x);
+  PathResult sparse = RunPath(layer, x, target, false);
+  PathResult dense = RunPath(layer, x, target, true);
+  EXPECT_LE(MaxGradientDifference(sparse.grads, dense.grads), kTolerance);
+  EXPECT_GT(sparse.grads.at("router.linear.weight").abs().max().item<double>(),
+            0.0);
+}
+
+TEST(MoeLayerTest, RoutingStatisticsSumToSlots) {
+  torch::manual_seed(3);
+  ModelConfig config = TinyConfig(FFN);
+  config.mutable_moe()->set_top_k(3);
+  MoeLayer layer(config);
+  const int64_t b = 4, n = TokensPerImage(config);
+  MoeOutput out = layer->forward(torch::randn({b, n, 16}));
+  ASSERT_EQ(out.top_experts.sizes(), (std::vector<int64_t>{b, n, 3}));
+  EXPECT_EQ(out.expert_load.sum().item<double>(), b * n * 3);
+  EXPECT_TRUE(torch::equal(
+      out.expert_load,
+      torch::bincount(out.top_experts.reshape({-1}), {}, 4).to(torch::kFloat)));
+  // Top-k picks distinct experts per token.
+  torch::Tensor sorted = std::get<0>(out.top_experts.sort(-1));
+  EXPECT_TRUE(
+      (sorted.narrow(-1, 1, 2) != sorted.narrow(-1, 0, 2)).all().item<bool>());
+}
+
+TEST(MoeLayerTest, RouterNoiseOnlyInTrainingAndSeeded) {
+  ModelConfig config = TinyConfig(FFN);
+  config.mutable_moe()->set_router_noise(1.0);
+  torch::manual_seed(11);
+  MoeLayer layer(config);
+  torch::Tensor x = torch::randn({2, TokensPerImage(config), 16});
+  layer->train();
+  torch::manual_seed(21);
+  torch::Tensor first = layer->forward(x).delta;
+  torch::manual_seed(21);
+  EXPECT_TRUE(torch::equal(first, layer->forward(x).delta));
+  layer->eval();
+  torch::Tensor clean = layer->forward(x).delta;
+  EXPECT_TRUE(torch::equal(clean, layer->forward(x).delta));
+  EXPECT_FALSE(torch::allclose(first, clean));
+}
+
+TEST(AuxLossTest, BalanceLossHandComputed) {
+  torch::Tensor probs = torch::tensor({{0.7, 0.2, 0.1}, {0.1, 0.6, 0.3}});
+  torch::Tensor top = torch::tensor({{0}, {1}}, torch::kLong);
+  // f = (1/2, 1/2, 0), P = (0.4, 0.4, 0.2): 3 * (0.2 + 0.2) = 1.2.
+  EXPECT_NEAR(BalanceLoss(probs, top).item<double>(), 1.2, 1e-6);
+  // Top-2: f = (1/4, 2/4, 1/4): 3 * (0.1 + 0.2 + 0.05) = 1.05.
+  torch::Tensor top2 = torch::tensor({{0, 1}, {1, 2}}, torch::kLong);
+  EXPECT_NEAR(BalanceLoss(probs, top2).item<double>(), 1.05, 1e-6);
+  // Uniform routing gives exactly 1.
+  torch::Tensor uniform = torch::full({4, 4}, 0.25);
+  torch::Tensor each = torch::tensor({{0}, {1}, {2}, {3}}, torch::kLong);
+  EXPECT_NEAR(BalanceLoss(uniform, each).item<double>(), 1.0, 1e-6);
+}
+
+TEST(AuxLossTest, ZLossHandComputed) {
+  torch::Tensor logits = torch::tensor({{0.0, 0.0}, {std::log(3.0), 0.0}});
+  // logsumexp: ln 2 and ln 4.
+  const double expected =
+      (std::pow(std::log(2.0), 2) + std::pow(std::log(4.0), 2)) / 2.0;
+  EXPECT_NEAR(ZLoss(logits).item<double>(), expected, 1e-6);
+}
+
+TEST(AuxLossTest, LayerWeightsEachTerm) {
+  torch::manual_seed(8);
+  ModelConfig config = TinyConfig(FFN);
+  MoeLayer layer(config);
+  MoeOutput out = layer->forward(torch::randn({2, TokensPerImage(config), 16}));
+  const double expected = 0.01 * out.balance_loss.item<double>() +
+                          0.001 * out.z_loss.item<double>() +
+                          0.03 * out.router_l2.item<double>();
+  EXPECT_NEAR(out.aux_loss.item<double>(), expected, 1e-6);
+  EXPECT_NEAR(out.router_l2.item<double>(),
+              layer->router->weight().pow(2).sum().sqrt().item<double>(), 1e-6);
+}
+
+TEST(DispatchTest, CapacityKeepsEarliestTokens) {
+  torch::Tensor top = torch::tensor({{0}, {0}, {0}, {1}}, torch::kLong);
+  torch::Tensor gates = torch::ones({4, 1});
+  DispatchPlan plan = PlanDispatch(top, gates, 2, /*capacity=*/2);
+  EXPECT_TRUE(torch::equal(plan.keep,
+                           torch::tensor({{true}, {true}, {false}, {true}})));
+  EXPECT_TRUE(torch::equal(plan.token, torch::tensor({0, 1, 3}, torch::kLong)));
+  EXPECT_EQ(plan.expert_begin, (std::vector<int64_t>{0, 2, 3}));
+}
+
+TEST(DispatchTest, CapacityPrefersFirstChoices) {
+  // Token 1's first choice (expert 1) beats token 0's second choice.
+  torch::Tensor top = torch::tensor({{0, 1}, {1, 0}}, torch::kLong);
+  torch::Tensor gates = torch::tensor({{0.6, 0.4}, {0.7, 0.3}});
+  DispatchPlan plan = PlanDispatch(top, gates, 2, /*capacity=*/1);
+  EXPECT_TRUE(
+      torch::equal(plan.keep, torch::tensor({{true, false}, {true, false}})));
+  EXPECT_TRUE(torch::allclose(plan.gate, torch::tensor({0.6, 0.7})));
+}
+
+TEST(DispatchTest, DroplessKeepsAllSortedByExpertThenToken) {
+  torch::Tensor top = torch::tensor({{2, 0}, {0, 1}, {2, 1}}, torch::kLong);
+  torch::Tensor gates = torch::rand({3, 2});
+  DispatchPlan plan = PlanDispatch(top, gates, 3, 0);
+  EXPECT_TRUE(plan.keep.all().item<bool>());
+  EXPECT_TRUE(torch::equal(plan.token,
+                           torch::tensor({0, 1, 1, 2, 0, 2}, torch::kLong)));
+  EXPECT_EQ(plan.expert_begin, (std::vector<int64_t>{0, 2, 4, 6}));
+  EXPECT_EQ(ExpertCapacity(0.0, 100, 2, 4), 0);
+  EXPECT_EQ(ExpertCapacity(1.25, 65, 3, 7), 35);  // ceil(34.82)
+}
+
+}  // namespace
+}  // namespace vit_moe::model

@@ -1,0 +1,73 @@
+#include "model/router.h"
+
+#include <cmath>
+
+#include "glog/logging.h"
+#include "model/layers.h"
+
+namespace vit_moe::model {
+
+namespace F = torch::nn::functional;
+
+RouterImpl::RouterImpl(int64_t dim, int64_t num_experts, int64_t top_k,
+                       RouterKind kind, double noise_std)
+    : dim_(dim), top_k_(top_k), kind_(kind), noise_std_(noise_std) {
+  CHECK(top_k >= 1 && top_k <= num_experts);
+  if (kind == EXPERT_TOKEN) {
+    expert_tokens_ =
+        register_parameter("expert_tokens", torch::empty({num_experts, dim}));
+    InitTruncNormal(expert_tokens_, 0.02);
+  } else {
+    CHECK_EQ(kind, LINEAR);
+    linear_ = register_module(
+        "linear", torch::nn::Linear(
+                      torch::nn::LinearOptions(dim, num_experts).bias(false)));
+    InitLinear(linear_);
+  }
+}
+
+torch::Tensor RouterImpl::weight() const {
+  return kind_ == EXPERT_TOKEN ? expert_tokens_ : linear_->weight;
+}
+
+Routing RouterImpl::forward(const torch::Tensor& x) {
+  torch::Tensor normed =
+      F::layer_norm(x, F::LayerNormFuncOptions({dim_}));  // [T, D]
+  Routing r;
+  if (kind_ == EXPERT_TOKEN) {
+    r.clean_logits = torch::matmul(normed, expert_tokens_.t()) /
+                     std::sqrt(static_cast<double>(dim_));  // [T, E]
+  } else {
+    r.clean_logits = linear_->forward(normed);  // [T, E]
+  }
+  torch::Tensor logits = r.clean_logits;
+  if (is_training() && noise_std_ > 0.0) {
+    logits = logits + torch::randn_like(logits) * noise_std_;
+  }
+  r.probs = torch::softmax(logits, -1);
+  auto [top_probs, top_experts] = torch::topk(r.probs, top_k_, -1);
+  r.top_experts = top_experts;                                // [T, K]
+  r.gates = top_probs / top_probs.sum(-1, /*keepdim=*/true);  // [T, K]
+  return r;
+}
+
+torch::Tensor ExpertLoad(const torch::Tensor& top_experts,
+                         int64_t num_experts) {
+  return torch::bincount(top_experts.reshape({-1}), {}, num_experts)
+      .to(torch::kFloat);
+}
+
+torch::Tensor BalanceLoss(const torch::Tensor& probs,
+                          const torch::Tensor& top_experts) {
+  const int64_t e = probs.size(-1);
+  torch::Tensor fraction = ExpertLoad(top_experts, e).to(probs.device()) /
+                           static_cast<double>(top_experts.numel());  // [E]
+  torch::Tensor mean_prob = probs.mean(0);                            // [E]
+  return static_cast<double>(e) * (fraction * mean_prob).sum();
+}
+
+torch::Tensor ZLoss(const torch::Tensor& logits) {
+  return torch::logsumexp(logits, -1).pow(2).mean();
+}
+
+}  // namespace vit_moe::model
