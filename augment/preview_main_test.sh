@@ -24,13 +24,9 @@ expect_user_error() {
 }
 expect_user_error 'augment.preset' --policy=heavy
 expect_user_error 'unknown "mnist"' --dataset=mnist
-expect_user_error 'missing.gz' --idx_images="${TEST_TMPDIR}/missing.gz"
+expect_user_error 'missing.pb' --manifest="${TEST_TMPDIR}/missing.pb"
 expect_user_error 'count within' --count=65
-# Two 2x2 images; asking for three overruns the file.
-tiny="${TEST_TMPDIR}/tiny.idx"
-printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02abcdefgh' > "$tiny"
-expect_user_error 'exceeds' --idx_images="$tiny" --count=3
-"$preview" --idx_images="$tiny" --count=2 --out="$out" > /dev/null || fail "tiny IDX"
+expect_user_error 'scale within' --scale=0
 
 "$preview" --help > "${TEST_TMPDIR}/help" 2>&1
 grep -q -- '--policy' "${TEST_TMPDIR}/help" || fail "--help does not list --policy"
