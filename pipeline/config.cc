@@ -1,0 +1,146 @@
+#include "pipeline/config.h"
+
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/proto_io.h"
+#include "common/status_macros.h"
+
+namespace vit_moe::pipeline {
+namespace {
+
+// Collects the first violation; later checks are skipped once one failed.
+class Checker {
+ public:
+  explicit Checker(const std::string& source) : source_(source) {}
+
+  void Require(bool ok, const std::string& field, const std::string& rule,
+               const std::string& got) {
+    if (ok || !status_.ok()) return;
+    status_ = absl::InvalidArgumentError(
+        absl::StrCat(source_, ": ", field, " ", rule, " (got ", got, ")"));
+  }
+  void RequireSet(const std::string& value, const std::string& field) {
+    Require(!value.empty(), field, "must be set", "empty");
+  }
+  void Range(double value, double low, double high, bool high_inclusive,
+             const std::string& field) {
+    bool ok = std::isfinite(value) && value >= low &&
+              (high_inclusive ? value <= high : value < high);
+    Require(ok, field,
+            absl::StrCat("must be in [", low, ", ", high,
+                         high_inclusive ? "]" : ")"),
+            absl::StrCat(value));
+  }
+  void Positive(double value, const std::string& field) {
+    Require(std::isfinite(value) && value > 0, field, "must be > 0",
+            absl::StrCat(value));
+  }
+  void NonNegative(double value, const std::string& field) {
+    Require(std::isfinite(value) && value >= 0, field, "must be >= 0",
+            absl::StrCat(value));
+  }
+
+  const absl::Status& status() const { return status_; }
+
+ private:
+  std::string source_;
+  absl::Status status_;
+};
+
+}  // namespace
+
+absl::StatusOr<TrainConfig> ReadTrainConfig(const std::string& path) {
+  TrainConfig config;
+  RETURN_IF_ERROR(ReadTextProto(path, &config));
+  return config;
+}
+
+void FillTrainDefaults(TrainConfig* config) {
+  OptimizerConfig* opt = config->mutable_optimizer();
+  if (opt->learning_rate() == 0) opt->set_learning_rate(1e-3);
+  if (!opt->has_weight_decay()) opt->set_weight_decay(0.05);
+  if (opt->beta1() == 0) opt->set_beta1(0.9);
+  if (opt->beta2() == 0) opt->set_beta2(0.999);
+  if (opt->epsilon() == 0) opt->set_epsilon(1e-8);
+  if (!opt->has_grad_clip_norm()) opt->set_grad_clip_norm(1.0);
+
+  ScheduleConfig* schedule = config->mutable_schedule();
+  if (!schedule->has_warmup_epochs()) schedule->set_warmup_epochs(5);
+  if (!schedule->has_min_lr_ratio()) schedule->set_min_lr_ratio(0.01);
+
+  if (config->batch_size() == 0) config->set_batch_size(128);
+  if (!config->has_label_smoothing()) config->set_label_smoothing(0.1);
+  if (config->eval().start_epoch() == 0) {
+    config->mutable_eval()->set_start_epoch(1);
+  }
+  if (config->eval().every_epochs() == 0) {
+    config->mutable_eval()->set_every_epochs(1);
+  }
+  if (config->device() == DEVICE_UNSPECIFIED) config->set_device(AUTO);
+  if (config->precision() == PRECISION_UNSPECIFIED) {
+    config->set_precision(BF16_MIXED);
+  }
+  DistributedConfig* dist = config->mutable_distributed();
+  if (dist->backend().empty()) dist->set_backend("auto");
+  if (dist->timeout_seconds() == 0) dist->set_timeout_seconds(300);
+  if (config->log_every_steps() == 0) config->set_log_every_steps(50);
+}
+
+absl::Status ValidateTrainConfig(const TrainConfig& config,
+                                 const std::string& source) {
+  Checker check(source);
+  check.RequireSet(config.manifest(), "manifest");
+  check.RequireSet(config.normalization(), "normalization");
+  check.RequireSet(config.output_dir(), "output_dir");
+  check.RequireSet(config.model().preset(), "model.preset");
+
+  const OptimizerConfig& opt = config.optimizer();
+  check.Positive(opt.learning_rate(), "optimizer.learning_rate");
+  check.NonNegative(opt.weight_decay(), "optimizer.weight_decay");
+  check.Range(opt.beta1(), 0, 1, false, "optimizer.beta1");
+  check.Range(opt.beta2(), 0, 1, false, "optimizer.beta2");
+  check.Positive(opt.epsilon(), "optimizer.epsilon");
+  check.NonNegative(opt.grad_clip_norm(), "optimizer.grad_clip_norm");
+
+  const ScheduleConfig& schedule = config.schedule();
+  check.Positive(schedule.epochs(), "schedule.epochs");
+  check.NonNegative(schedule.warmup_epochs(), "schedule.warmup_epochs");
+  check.Require(
+      schedule.warmup_epochs() < schedule.epochs(), "schedule.warmup_epochs",
+      absl::StrCat("must be below schedule.epochs (", schedule.epochs(), ")"),
+      absl::StrCat(schedule.warmup_epochs()));
+  check.Range(schedule.min_lr_ratio(), 0, 1, true, "schedule.min_lr_ratio");
+
+  check.Positive(config.batch_size(), "batch_size");
+  check.Range(config.label_smoothing(), 0, 1, false, "label_smoothing");
+  check.Positive(config.eval().start_epoch(), "eval.start_epoch");
+  check.Positive(config.eval().every_epochs(), "eval.every_epochs");
+  check.NonNegative(config.threads(), "threads");
+  check.Require(config.device() != DEVICE_UNSPECIFIED, "device",
+                "must be AUTO, CPU or CUDA", "DEVICE_UNSPECIFIED");
+  check.Require(config.precision() != PRECISION_UNSPECIFIED, "precision",
+                "must be FLOAT32 or BF16_MIXED", "PRECISION_UNSPECIFIED");
+  check.NonNegative(config.debug().subset_images(), "debug.subset_images");
+  const std::string& backend = config.distributed().backend();
+  check.Require(backend == "auto" || backend == "gloo" || backend == "nccl",
+                "distributed.backend", "must be \"auto\", \"gloo\" or \"nccl\"",
+                absl::StrCat("\"", backend, "\""));
+  check.Positive(config.distributed().timeout_seconds(),
+                 "distributed.timeout_seconds");
+  check.NonNegative(config.checkpoint_every_steps(), "checkpoint_every_steps");
+  check.Positive(config.log_every_steps(), "log_every_steps");
+  return check.status();
+}
+
+absl::StatusOr<Device> ParseDevice(const std::string& name) {
+  std::string lower = absl::AsciiStrToLower(name);
+  if (lower == "auto") return AUTO;
+  if (lower == "cpu") return CPU;
+  if (lower == "cuda") return CUDA;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--device must be auto, cpu or cuda (got \"", name, "\")"));
+}
+
+}  // namespace vit_moe::pipeline

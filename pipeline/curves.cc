@@ -1,0 +1,52 @@
+#include "pipeline/curves.h"
+
+#include "common/plot.h"
+#include "common/status_macros.h"
+
+namespace vit_moe::pipeline {
+
+absl::Status WriteCurves(const std::string& output_dir,
+                         const TrainingRun& run) {
+  Series train_loss{"train (smoothed CE)", {}, {}};
+  Series val_loss{"validation (CE)", {}, {}};
+  Series train_acc{"train", {}, {}};
+  Series val_acc{"validation", {}, {}};
+  Series balance{"balance loss", {}, {}};
+  Series aux{"weighted aux loss", {}, {}};
+  for (const EpochMetrics& m : run.epochs()) {
+    double x = m.epoch();
+    train_loss.x.push_back(x);
+    train_loss.y.push_back(m.train_loss());
+    train_acc.x.push_back(x);
+    train_acc.y.push_back(m.train_accuracy());
+    balance.x.push_back(x);
+    balance.y.push_back(m.balance_loss());
+    aux.x.push_back(x);
+    aux.y.push_back(m.aux_loss());
+    if (m.has_validation()) {
+      val_loss.x.push_back(x);
+      val_loss.y.push_back(m.validation_loss());
+      val_acc.x.push_back(x);
+      val_acc.y.push_back(m.validation_accuracy());
+    }
+  }
+  LineOptions with_markers;
+  with_markers.markers = true;
+  std::vector<Series> losses = {train_loss};
+  std::vector<Series> accuracies = {train_acc};
+  if (!val_loss.x.empty()) {
+    losses.push_back(val_loss);
+    accuracies.push_back(val_acc);
+  }
+  RETURN_IF_ERROR(PlotLines(output_dir + "/loss.png", "Loss", "epoch", "loss",
+                            losses, with_markers));
+  LineOptions unit = with_markers;
+  unit.y_min = 0;
+  unit.y_max = 1;
+  RETURN_IF_ERROR(PlotLines(output_dir + "/accuracy.png", "Accuracy", "epoch",
+                            "accuracy", accuracies, unit));
+  return PlotLines(output_dir + "/balance_loss.png", "MoE balance loss",
+                   "epoch", "loss", {balance, aux}, with_markers);
+}
+
+}  // namespace vit_moe::pipeline

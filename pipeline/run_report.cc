@@ -1,0 +1,62 @@
+#include "pipeline/run_report.h"
+
+#include <torch/version.h>
+
+#include <map>
+
+#include "absl/base/config.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/atomic_file.h"
+#include "google/protobuf/stubs/common.h"
+
+namespace vit_moe::pipeline {
+
+std::string MetricsCsv(const TrainingRun& run) {
+  std::map<int, const EpochTiming*> timing;
+  for (const EpochTiming& t : run.timing().epochs()) timing[t.epoch()] = &t;
+  std::string csv =
+      "epoch,global_step,train_loss,train_accuracy,balance_loss,aux_loss,"
+      "grad_norm,learning_rate,validation_loss,validation_accuracy,seconds,"
+      "images_per_second,share_of_matmul_peak\n";
+  for (const EpochMetrics& m : run.epochs()) {
+    absl::StrAppend(
+        &csv, m.epoch(), ",", m.global_step(), ",",
+        absl::StrFormat("%.6g,%.6g,%.6g,%.6g,%.6g,%.6g", m.train_loss(),
+                        m.train_accuracy(), m.balance_loss(), m.aux_loss(),
+                        m.grad_norm(), m.learning_rate()));
+    if (m.has_validation()) {
+      absl::StrAppend(&csv, absl::StrFormat(",%.6g,%.6g", m.validation_loss(),
+                                            m.validation_accuracy()));
+    } else {
+      absl::StrAppend(&csv, ",,");
+    }
+    auto it = timing.find(m.epoch());
+    if (it != timing.end()) {
+      absl::StrAppend(&csv,
+                      absl::StrFormat(",%.3f,%.2f,%.4f", it->second->seconds(),
+                                      it->second->images_per_second(),
+                                      it->second->share_of_matmul_peak()));
+    } else {
+      absl::StrAppend(&csv, ",,,");
+    }
+    absl::StrAppend(&csv, "\n");
+  }
+  return csv;
+}
+
+absl::Status WriteMetricsCsv(const std::string& path, const TrainingRun& run) {
+  return WriteFileAtomically(path, MetricsCsv(run));
+}
+
+std::vector<std::string> LibraryVersions() {
+  return {
+      absl::StrCat("libtorch ", TORCH_VERSION),
+      absl::StrCat("protobuf ", google::protobuf::internal::VersionString(
+                                    GOOGLE_PROTOBUF_VERSION)),
+      absl::StrCat("abseil ", ABSL_LTS_RELEASE_VERSION),
+      absl::StrCat("compiler ", __VERSION__),
+  };
+}
+
+}  // namespace vit_moe::pipeline

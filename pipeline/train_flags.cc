@@ -1,0 +1,66 @@
+#include "pipeline/train_flags.h"
+
+#include <cstdint>
+#include <optional>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "common/status_macros.h"
+#include "pipeline/config.h"
+
+ABSL_DECLARE_FLAG(int, threads);
+
+ABSL_FLAG(std::string, config, "", "TrainConfig text file (required).");
+ABSL_FLAG(bool, resume, false,
+          "Continue from <output_dir>/checkpoint.pt exactly where it stopped "
+          "(same config required).");
+ABSL_FLAG(std::optional<int>, epochs, std::nullopt,
+          "Overrides schedule.epochs.");
+ABSL_FLAG(std::optional<int>, batch_size, std::nullopt,
+          "Overrides batch_size (global images per step).");
+ABSL_FLAG(std::optional<double>, learning_rate, std::nullopt,
+          "Overrides optimizer.learning_rate (peak).");
+ABSL_FLAG(std::optional<uint64_t>, seed, std::nullopt, "Overrides seed.");
+ABSL_FLAG(std::optional<std::string>, output_dir, std::nullopt,
+          "Overrides output_dir.");
+ABSL_FLAG(std::optional<std::string>, device, std::nullopt,
+          "Overrides device: auto, cpu or cuda.");
+ABSL_FLAG(std::optional<int>, checkpoint_every_steps, std::nullopt,
+          "Overrides checkpoint_every_steps (0 = epoch ends only).");
+ABSL_FLAG(std::optional<bool>, debug, std::nullopt,
+          "Overrides debug.enabled (anomaly detection, per-step NaN/Inf "
+          "checks and routing statistics).");
+
+namespace vit_moe::pipeline {
+
+std::string ConfigFlag() { return absl::GetFlag(FLAGS_config); }
+
+bool ResumeFlag() { return absl::GetFlag(FLAGS_resume); }
+
+absl::Status ApplyFlagOverrides(TrainConfig* config) {
+  if (auto v = absl::GetFlag(FLAGS_epochs)) {
+    config->mutable_schedule()->set_epochs(*v);
+  }
+  if (auto v = absl::GetFlag(FLAGS_batch_size)) config->set_batch_size(*v);
+  if (auto v = absl::GetFlag(FLAGS_learning_rate)) {
+    config->mutable_optimizer()->set_learning_rate(*v);
+  }
+  if (auto v = absl::GetFlag(FLAGS_seed)) config->set_seed(*v);
+  if (auto v = absl::GetFlag(FLAGS_output_dir)) config->set_output_dir(*v);
+  if (auto v = absl::GetFlag(FLAGS_device)) {
+    ASSIGN_OR_RETURN(Device device, ParseDevice(*v));
+    config->set_device(device);
+  }
+  if (auto v = absl::GetFlag(FLAGS_checkpoint_every_steps)) {
+    config->set_checkpoint_every_steps(*v);
+  }
+  if (auto v = absl::GetFlag(FLAGS_debug)) {
+    config->mutable_debug()->set_enabled(*v);
+  }
+  if (int threads = absl::GetFlag(FLAGS_threads); threads != 0) {
+    config->set_threads(threads);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace vit_moe::pipeline

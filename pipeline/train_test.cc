@@ -1,0 +1,272 @@
+// End-to-end tests of //pipeline:train as users run it: the binary as a
+// subprocess on a tiny synthetic store with a tiny model. Determinism,
+// SIGKILL + --resume, divergence and config errors.
+#include <fcntl.h>
+#include <glog/logging.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/atomic_file.h"
+#include "common/digest.h"
+#include "common/proto_io.h"
+#include "pipeline/checkpoint.h"
+#include "pipeline/test_dataset.h"
+#include "pipeline/training_run.pb.h"
+
+namespace vit_moe::pipeline {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string TrainBinary() {
+  return absl::StrCat(std::getenv("TEST_SRCDIR"), "/",
+                      std::getenv("TEST_WORKSPACE"), "/pipeline/train");
+}
+
+struct Child {
+  pid_t pid = -1;
+  int stderr_fd = -1;
+};
+
+// Starts the train binary with `args`; its stderr comes back through a pipe.
+Child Spawn(const std::vector<std::string>& args) {
+  int fds[2];
+  CHECK_EQ(pipe(fds), 0);
+  Child child;
+  child.pid = fork();
+  CHECK_GE(child.pid, 0);
+  if (child.pid == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    close(fds[0]);
+    std::vector<char*> argv;
+    std::string binary = TrainBinary();
+    argv.push_back(binary.data());
+    std::vector<std::string> copy = args;
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  child.stderr_fd = fds[0];
+  return child;
+}
+
+// Reads the child's stderr line by line until `stop` returns true for a
+// line (then SIGKILLs it) or the stream ends. Returns the exit status
+// (-signal when killed) and everything read.
+std::pair<int, std::string> Await(Child child,
+                                  bool (*stop)(const std::string&) = nullptr) {
+  std::string text, line;
+  char c;
+  bool killed = false;
+  while (read(child.stderr_fd, &c, 1) == 1) {
+    text.push_back(c);
+    if (c != '\n') {
+      line.push_back(c);
+      continue;
+    }
+    if (stop != nullptr && !killed && stop(line)) {
+      kill(child.pid, SIGKILL);
+      killed = true;
+    }
+    line.clear();
+  }
+  close(child.stderr_fd);
+  int status = 0;
+  waitpid(child.pid, &status, 0);
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return {code, text};
+}
+
+std::pair<int, std::string> RunTrain(const std::vector<std::string>& args) {
+  return Await(Spawn(args));
+}
+
+class TrainTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = new std::string(::testing::TempDir() + "/train_test");
+    absl::StatusOr<testing::TestDataset> data =
+        testing::WriteTestDataset(*root_ + "/store");
+    ASSERT_TRUE(data.ok()) << data.status();
+    std::string config = absl::StrCat(
+        "manifest: \"", data->manifest, "\"\n", "normalization: \"",
+        data->normalization, "\"\n", "output_dir: \"", *root_, "/unused\"\n",
+        R"(model {
+  preset: "default"
+  conv_stem_layers: 0
+  patch_size: 4
+  embed_dim: 16
+  depth: 2
+  num_heads: 2
+  dropout: 0.1
+  drop_path: 0.1
+  moe { num_experts: 4 top_k: 2 router_noise: 0.1 }
+}
+augment { preset: "seed" crop_padding: 2 mixup_probability: 0.3 }
+optimizer { learning_rate: 0.003 }
+schedule { epochs: 3 warmup_epochs: 1 }
+batch_size: 12
+eval { start_epoch: 2 every_epochs: 1 }
+seed: 42
+threads: 2
+log_every_steps: 1
+)");
+    config_ = new std::string(*root_ + "/tiny.textproto");
+    ASSERT_TRUE(WriteFileAtomically(*config_, config).ok());
+  }
+
+  static std::vector<std::string> Args(const std::string& out,
+                                       std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--config=" + *config_,
+                                     "--output_dir=" + *root_ + "/" + out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  static TrainingRun ReadRun(const std::string& out) {
+    TrainingRun run;
+    EXPECT_TRUE(
+        ReadBinaryProto(*root_ + "/" + out + "/training_run.pb", &run).ok());
+    return run;
+  }
+
+  // The metrics of a TrainingRun: per-epoch numbers, best epoch and the
+  // best model's digest. Clock readings live in `timing`, outside this.
+  static std::string Metrics(const TrainingRun& run) {
+    TrainingRun metrics;
+    *metrics.mutable_epochs() = run.epochs();
+    metrics.set_best_epoch(run.best_epoch());
+    metrics.set_best_validation_accuracy(run.best_validation_accuracy());
+    metrics.set_checkpoint_sha256(run.checkpoint_sha256());
+    return SerializeDeterministic(metrics);
+  }
+
+  static std::string Sha(const std::string& out, const std::string& file) {
+    absl::StatusOr<std::string> sha =
+        Sha256OfFile(*root_ + "/" + out + "/" + file);
+    EXPECT_TRUE(sha.ok()) << sha.status();
+    return sha.value_or("");
+  }
+
+  static std::string* root_;
+  static std::string* config_;
+};
+std::string* TrainTest::root_ = nullptr;
+std::string* TrainTest::config_ = nullptr;
+
+TEST_F(TrainTest, SameSeedAndThreadsGiveIdenticalMetricsAndCheckpoints) {
+  auto [code_a, log_a] = RunTrain(Args("det_a"));
+  ASSERT_EQ(code_a, 0) << log_a;
+  auto [code_b, log_b] = RunTrain(Args("det_b"));
+  ASSERT_EQ(code_b, 0) << log_b;
+  TrainingRun a = ReadRun("det_a"), b = ReadRun("det_b");
+  ASSERT_EQ(a.epochs_size(), 3);
+  EXPECT_TRUE(a.epochs(2).has_validation());
+  EXPECT_FALSE(a.epochs(0).has_validation());  // cadence starts at epoch 2
+  EXPECT_GT(a.best_epoch(), 1);
+  EXPECT_EQ(a.epochs(0).expert_load_size(), 1);  // every other layer of 2
+  EXPECT_EQ(Metrics(a), Metrics(b));
+  EXPECT_EQ(a.checkpoint_sha256(), b.checkpoint_sha256());
+  EXPECT_EQ(Sha("det_a", "checkpoint.pt"), Sha("det_b", "checkpoint.pt"));
+  EXPECT_EQ(a.final_checkpoint_sha256(), Sha("det_a", "checkpoint.pt"));
+  EXPECT_EQ(a.checkpoint_sha256(), Sha("det_a", "best_model.pt"));
+  EXPECT_EQ(a.timing().epochs_size(), 3);
+  EXPECT_GT(a.timing().matmul_peak_flops_per_second(), 0);
+
+  // A different seed must change the numbers, or the comparison proves
+  // nothing.
+  auto [code_c, log_c] = RunTrain(Args("det_c", {"--seed=43"}));
+  ASSERT_EQ(code_c, 0) << log_c;
+  EXPECT_NE(Metrics(ReadRun("det_c")), Metrics(a));
+
+  std::string csv = *ReadFile(*root_ + "/det_a/metrics.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
+  for (const char* png : {"loss.png", "accuracy.png", "balance_loss.png"}) {
+    EXPECT_TRUE(ReadFile(*root_ + "/det_a/" + png).ok()) << png;
+  }
+}
+
+bool IsMidEpochCheckpoint(const std::string& line) {
+  return line.rfind("checkpoint: step", 0) == 0 &&
+         line.find(", batch 0)") == std::string::npos;
+}
+
+TEST_F(TrainTest, KilledMidEpochThenResumedEqualsUninterruptedBitwise) {
+  auto [code, log] = RunTrain(Args("straight"));
+  ASSERT_EQ(code, 0) << log;
+
+  std::vector<std::string> args =
+      Args("killed", {"--checkpoint_every_steps=2"});
+  auto [killed_code, killed_log] = Await(Spawn(args), IsMidEpochCheckpoint);
+  ASSERT_EQ(killed_code, -SIGKILL) << killed_log;
+  absl::StatusOr<TrainingCheckpoint> interrupted =
+      ReadCheckpoint(*root_ + "/killed/checkpoint.pt");
+  ASSERT_TRUE(interrupted.ok()) << interrupted.status();
+  EXPECT_LT(interrupted->epochs_size(), 3);
+
+  // Without --resume the existing run is not overwritten.
+  auto [refused, refused_log] = RunTrain(args);
+  EXPECT_EQ(refused, 2);
+  EXPECT_THAT(refused_log, HasSubstr("--resume"));
+
+  args.push_back("--resume");
+  auto [resumed, resumed_log] = RunTrain(args);
+  ASSERT_EQ(resumed, 0) << resumed_log;
+  EXPECT_THAT(resumed_log, HasSubstr("resuming at step"));
+
+  absl::StatusOr<TrainingCheckpoint> x =
+      ReadCheckpoint(*root_ + "/straight/checkpoint.pt");
+  absl::StatusOr<TrainingCheckpoint> y =
+      ReadCheckpoint(*root_ + "/killed/checkpoint.pt");
+  ASSERT_TRUE(x.ok() && y.ok());
+  ASSERT_EQ(x->model_size(), y->model_size());
+  for (int i = 0; i < x->model_size(); ++i) {
+    EXPECT_EQ(x->model(i).name(), y->model(i).name());
+    EXPECT_TRUE(x->model(i).data() == y->model(i).data())
+        << x->model(i).name() << " differs after resume";
+  }
+  EXPECT_EQ(Sha("straight", "best_model.pt"), Sha("killed", "best_model.pt"));
+  EXPECT_EQ(Metrics(ReadRun("straight")), Metrics(ReadRun("killed")));
+}
+
+TEST_F(TrainTest, DivergingLearningRateStopsAndKeepsLastCheckpoint) {
+  auto [code, log] = RunTrain(
+      Args("diverged", {"--learning_rate=1e6", "--checkpoint_every_steps=1"}));
+  EXPECT_EQ(code, 1) << log;
+  EXPECT_THAT(log, HasSubstr("error: training diverged at step"));
+  EXPECT_THAT(log, HasSubstr("the last good checkpoint"));
+  absl::StatusOr<TrainingCheckpoint> kept =
+      ReadCheckpoint(*root_ + "/diverged/checkpoint.pt");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_GE(kept->global_step(), 1);
+  for (const NamedTensor& record : kept->model()) {
+    absl::StatusOr<torch::Tensor> t = FromRecord(record);
+    ASSERT_TRUE(t.ok()) << t.status();
+    EXPECT_TRUE(torch::isfinite(*t).all().item<bool>()) << record.name();
+  }
+}
+
+TEST_F(TrainTest, BadConfigIsOneLineErrorWithExitTwo) {
+  auto [code, log] = RunTrain(Args("bad", {"--epochs=0"}));
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(log, HasSubstr("tiny.textproto: schedule.epochs must be > 0"));
+  auto [missing, missing_log] = RunTrain({"--epochs=1"});
+  EXPECT_EQ(missing, 2);
+  EXPECT_THAT(missing_log, HasSubstr("error: --config is required"));
+}
+
+}  // namespace
+}  // namespace vit_moe::pipeline

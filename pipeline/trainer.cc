@@ -1,0 +1,505 @@
+#include "pipeline/trainer.h"
+
+#include <glog/logging.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/atomic_file.h"
+#include "common/digest.h"
+#include "common/proto_io.h"
+#include "common/status_macros.h"
+#include "data/loader.h"
+#include "data/normalization.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "model/checkpoint.h"
+#include "model/config.h"
+#include "pipeline/adamw.h"
+#include "pipeline/checkpoint.h"
+#include "pipeline/curves.h"
+#include "pipeline/device.h"
+#include "pipeline/epoch_stats.h"
+#include "pipeline/loss.h"
+#include "pipeline/progress.h"
+#include "pipeline/run_report.h"
+#include "pipeline/schedule.h"
+#include "pipeline/training_setup.h"
+
+namespace vit_moe::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double ScalarOrZero(const torch::Tensor& t) {
+  return t.defined() ? t.detach().to(torch::kFloat64).item<double>() : 0.0;
+}
+
+// Fields that may change between a run and its resumption without changing
+// what is computed.
+TrainConfig ComparableForResume(TrainConfig config) {
+  config.clear_output_dir();
+  config.set_checkpoint_every_steps(0);
+  config.set_log_every_steps(0);
+  return config;
+}
+
+class Trainer {
+ public:
+  Trainer(TrainingSetup& setup, const TrainOptions& options)
+      : setup_(setup),
+        config_(setup.resolved),
+        model_(setup.model),
+        optimizer_(setup.groups, config_.optimizer()),
+        checkpoint_path_(config_.output_dir() + "/" + kCheckpointFile),
+        bf16_(UsesBf16Autocast(config_.precision(), setup.device)),
+        progress_(std::cerr, StderrIsTerminal(), config_.log_every_steps()) {
+    for (const ParameterGroup& group : setup.groups) {
+      for (const auto& [name, p] : group.parameters) parameters_.push_back(p);
+    }
+    resume_ = options.resume;
+  }
+
+  absl::StatusOr<TrainingRun> Run();
+
+ private:
+  data::LoaderOptions TrainLoaderOptions(int64_t start_batch) const;
+  absl::Status Restore();
+  absl::Status TrainEpoch(int epoch);
+  absl::Status Step(const data::Batch& batch, int epoch);
+  absl::Status CheckGradients() const;
+  absl::Status Diverged(const std::string& what) const;
+  absl::StatusOr<std::pair<double, double>> Validate();
+  absl::Status EndEpoch(int epoch, double train_seconds);
+  absl::Status SaveCheckpoint();
+  TrainingRun Report() const;
+
+  TrainingSetup& setup_;
+  const TrainConfig& config_;
+  model::ViTMoE model_;
+  AdamW optimizer_;
+  std::vector<torch::Tensor> parameters_;
+  std::string checkpoint_path_;
+  bool bf16_;
+  bool resume_ = false;
+  ProgressReporter progress_;
+  std::unique_ptr<LearningRateSchedule> schedule_;
+  int64_t steps_per_epoch_ = 0;
+  double forward_flops_ = 0;
+  double matmul_peak_ = 0;
+
+  // Run state without tensors; SaveCheckpoint adds them.
+  TrainingCheckpoint state_;
+  int64_t last_checkpoint_step_ = -1;
+  RunTiming timing_;
+  Clock::time_point run_start_ = Clock::now();
+  // Steps this process ran, for the ETA.
+  int64_t steps_this_process_ = 0;
+  double step_seconds_this_process_ = 0;
+};
+
+data::LoaderOptions Trainer::TrainLoaderOptions(int64_t start_batch) const {
+  data::LoaderOptions options;
+  options.batch_size = config_.batch_size();
+  options.shuffle = true;
+  options.seed = config_.seed();
+  options.drop_last = true;
+  options.start_batch = start_batch;
+  options.limit_images = config_.debug().subset_images();
+  return options;
+}
+
+absl::Status Trainer::Restore() {
+  ASSIGN_OR_RETURN(TrainingCheckpoint saved, ReadCheckpoint(checkpoint_path_));
+  google::protobuf::util::MessageDifferencer differ;
+  std::string differences;
+  differ.ReportDifferencesToString(&differences);
+  if (!differ.Compare(ComparableForResume(saved.resolved_config()),
+                      ComparableForResume(config_))) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(checkpoint_path_,
+                     ": written with a different config, so --resume "
+                     "would not continue the same run: ",
+                     differences));
+  }
+  absl::Status status = RestoreModuleTensors(*model_, saved.model());
+  if (status.ok()) {
+    NamedTensors moments;
+    for (const NamedTensor& record : saved.optimizer()) {
+      ASSIGN_OR_RETURN(torch::Tensor t, FromRecord(record));
+      moments.emplace_back(record.name(), t);
+    }
+    status = optimizer_.LoadStateTensors(moments);
+  }
+  if (status.ok()) status = RestoreGeneratorStates(setup_.device, saved);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(checkpoint_path_, ": ", status.message()));
+  }
+  ASSIGN_OR_RETURN(std::string sha, Sha256OfFile(checkpoint_path_));
+  InputDigest* input = &setup_.inputs.emplace_back();
+  input->set_role("resume");
+  input->set_path(checkpoint_path_);
+  input->set_sha256(sha);
+  saved.clear_model();
+  saved.clear_optimizer();
+  saved.clear_cpu_rng_state();
+  saved.clear_cuda_rng_state();
+  state_ = std::move(saved);
+  last_checkpoint_step_ = state_.global_step();
+  progress_.Line(absl::StrCat("resuming at step ", state_.global_step(),
+                              " (epoch ", state_.epoch() + 1, ", batch ",
+                              state_.next_batch(), ")"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainingRun> Trainer::Run() {
+  RETURN_IF_ERROR(MakeDirectories(config_.output_dir()));
+  const int epochs = config_.schedule().epochs();
+  {
+    data::BatchLoader probe(*setup_.train, TrainLoaderOptions(0), 0);
+    steps_per_epoch_ = probe.batches_per_epoch();
+  }
+  if (steps_per_epoch_ == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch_size ", config_.batch_size(), " exceeds the training images (",
+        setup_.train->labels.size(0), ")"));
+  }
+  schedule_ = std::make_unique<LearningRateSchedule>(
+      config_.optimizer().learning_rate(), config_.schedule(),
+      steps_per_epoch_);
+  forward_flops_ = model::ForwardFlopsPerImage(config_.model());
+  matmul_peak_ = MeasureMatmulPeak(setup_.device, bf16_);
+  timing_.set_matmul_peak_flops_per_second(matmul_peak_);
+
+  state_.set_format_version(kCheckpointFormatVersion);
+  // Without output_dir: the folder is where the checkpoint lives, and equal
+  // training states in two folders then give equal checkpoint bytes.
+  *state_.mutable_resolved_config() = config_;
+  state_.mutable_resolved_config()->clear_output_dir();
+  if (resume_) {
+    RETURN_IF_ERROR(Restore());
+  } else if (std::ifstream(checkpoint_path_).good()) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(checkpoint_path_,
+                     " exists: pass --resume to continue that run, or "
+                     "choose another output_dir"));
+  }
+  progress_.Line(absl::StrFormat(
+      "training %d epochs x %d steps of %d images on %s (%s, %d threads); "
+      "matmul peak %.1f GFLOP/s",
+      epochs, steps_per_epoch_, config_.batch_size(), setup_.device.str(),
+      PrecisionName(config_.precision(), setup_.device), setup_.threads,
+      matmul_peak_ / 1e9));
+
+  if (config_.debug().enabled()) {
+    torch::autograd::AnomalyMode::set_enabled(true);
+  }
+  for (int epoch = state_.epoch(); epoch < epochs; ++epoch) {
+    RETURN_IF_ERROR(TrainEpoch(epoch));
+  }
+  TrainingRun run = Report();
+  RETURN_IF_ERROR(
+      WriteBinaryProto(config_.output_dir() + "/" + kTrainingRunFile, run));
+  return run;
+}
+
+absl::Status Trainer::TrainEpoch(int epoch) {
+  const data::SplitData& split = *setup_.train;
+  const augment::Augmenter& augmenter = *setup_.augmenter;
+  const data::Normalization& norm = setup_.normalization;
+  const uint64_t seed = config_.seed();
+  // Runs on the loader's prefetch thread: augmentation only draws from
+  // (seed, epoch, image index), so the thread does not change results.
+  auto transform = [&augmenter, &norm, seed, epoch](data::Batch batch) {
+    if (augmenter.has_image_ops()) {
+      batch.images =
+          augmenter.AugmentImages(batch.images, batch.indices, seed, epoch);
+    }
+    batch.images = data::NormalizeImages(batch.images, norm);
+    batch.images =
+        augmenter.EraseImages(batch.images, batch.indices, seed, epoch);
+    return batch;
+  };
+  data::BatchLoader loader(split, TrainLoaderOptions(state_.next_batch()),
+                           epoch, transform);
+  Clock::time_point start = Clock::now();
+  int64_t images_this_process = 0;
+  while (std::optional<data::Batch> batch = loader.Next()) {
+    Clock::time_point step_start = Clock::now();
+    RETURN_IF_ERROR(Step(*batch, epoch));
+    step_seconds_this_process_ += SecondsSince(step_start);
+    ++steps_this_process_;
+    images_this_process += batch->labels.size(0);
+
+    StepProgress p;
+    p.epoch = epoch + 1;
+    p.epochs = config_.schedule().epochs();
+    p.step_in_epoch = state_.next_batch();
+    p.steps_per_epoch = steps_per_epoch_;
+    p.loss = RunningLoss(state_.partial_epoch());
+    p.accuracy = RunningAccuracy(state_.partial_epoch());
+    double elapsed = SecondsSince(start);
+    p.images_per_second = elapsed > 0 ? images_this_process / elapsed : 0;
+    int64_t remaining = schedule_->total_steps() - state_.global_step();
+    p.eta_seconds =
+        remaining * step_seconds_this_process_ / steps_this_process_;
+    progress_.Step(p);
+
+    int every = config_.checkpoint_every_steps();
+    if (every > 0 && state_.global_step() % every == 0 &&
+        state_.next_batch() < steps_per_epoch_) {
+      RETURN_IF_ERROR(SaveCheckpoint());
+    }
+  }
+  double seconds = SecondsSince(start);
+  EpochTiming* timing = timing_.add_epochs();
+  timing->set_epoch(epoch + 1);
+  timing->set_seconds(seconds);
+  double images_per_second = seconds > 0 ? images_this_process / seconds : 0;
+  timing->set_images_per_second(images_per_second);
+  // Backward costs about twice the forward pass.
+  timing->set_model_flops_per_second(3 * forward_flops_ * images_per_second);
+  timing->set_share_of_matmul_peak(
+      matmul_peak_ > 0 ? timing->model_flops_per_second() / matmul_peak_ : 0);
+  return EndEpoch(epoch, seconds);
+}
+
+absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
+  const int64_t step = state_.global_step();
+  const double lr = schedule_->At(step);
+  augment::MixedBatch mixed = setup_.augmenter->MixBatch(
+      batch.images, batch.labels, config_.model().num_classes(), config_.seed(),
+      epoch, batch.batch_index);
+  torch::Tensor images = mixed.images.to(setup_.device);    // [B, C, H, W]
+  torch::Tensor targets = mixed.targets.to(setup_.device);  // [B, classes]
+
+  model::ModelOutput out;
+  {
+    AutocastScope autocast(bf16_);
+    out = model_->forward(images);
+  }
+  torch::Tensor loss = SmoothedSoftTargetCrossEntropy(
+      out.logits, targets, config_.label_smoothing());
+  torch::Tensor total =
+      out.aux_loss.defined() ? loss + out.aux_loss.to(torch::kFloat32) : loss;
+  const double loss_value = loss.item<double>();
+  const double total_value = total.item<double>();
+  if (!std::isfinite(total_value)) {
+    return Diverged(absl::StrCat("loss is ", total_value));
+  }
+
+  optimizer_.ZeroGrad();
+  try {
+    total.backward();
+  } catch (const c10::Error& error) {
+    // Anomaly detection (DEBUG) raises here, naming the backward function.
+    return absl::AbortedError(
+        absl::StrCat("step ", step + 1,
+                     ": backward failed: ", error.what_without_backtrace()));
+  }
+  if (config_.debug().enabled()) RETURN_IF_ERROR(CheckGradients());
+  const double grad_norm =
+      ClipGradientNorm(parameters_, config_.optimizer().grad_clip_norm());
+  if (!std::isfinite(grad_norm)) {
+    return Diverged(absl::StrCat("gradient norm is ", grad_norm));
+  }
+  optimizer_.Step(lr);
+
+  StepStats stats;
+  stats.images = batch.labels.size(0);
+  {
+    torch::NoGradGuard no_grad;
+    stats.correct =
+        out.logits.argmax(1).eq(targets.argmax(1)).sum().item<int64_t>();
+  }
+  stats.loss = loss_value;
+  stats.balance_loss = ScalarOrZero(out.balance_loss);
+  stats.aux_loss = ScalarOrZero(out.aux_loss);
+  stats.grad_norm = grad_norm;
+  stats.learning_rate = lr;
+  stats.expert_load = out.expert_load;
+  Accumulate(stats, state_.mutable_partial_epoch());
+  state_.set_global_step(step + 1);
+  state_.set_next_batch(batch.batch_index + 1);
+  if (config_.debug().enabled()) {
+    progress_.Line(absl::StrFormat(
+        "step %d loss %.5f balance %.5f grad_norm %.4g lr %.3g routing %s",
+        step + 1, loss_value, stats.balance_loss, grad_norm, lr,
+        FormatRouting(out.expert_load)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::CheckGradients() const {
+  for (const ParameterGroup& group : setup_.groups) {
+    for (const auto& [name, p] : group.parameters) {
+      if (!p.grad().defined()) continue;
+      if (!torch::isfinite(p.grad()).all().item<bool>()) {
+        return Diverged(
+            absl::StrCat("gradient of ", name, " holds NaN or Inf"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::Diverged(const std::string& what) const {
+  std::string kept =
+      last_checkpoint_step_ >= 0
+          ? absl::StrCat("the last good checkpoint ", checkpoint_path_,
+                         " (step ", last_checkpoint_step_, ") is intact")
+          : std::string("no checkpoint was written yet");
+  return absl::AbortedError(absl::StrCat(
+      "training diverged at step ", state_.global_step() + 1, " (epoch ",
+      state_.epoch() + 1, ", batch index ", state_.next_batch(), "): ", what,
+      "; lower optimizer.learning_rate or set optimizer.grad_clip_norm; ",
+      kept));
+}
+
+absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  data::LoaderOptions options;
+  options.batch_size = config_.batch_size();
+  options.shuffle = false;
+  options.drop_last = false;
+  options.limit_images = config_.debug().subset_images();
+  const data::Normalization& norm = setup_.normalization;
+  data::BatchLoader loader(
+      *setup_.validation, options, 0, [&norm](data::Batch batch) {
+        batch.images = data::NormalizeImages(batch.images, norm);
+        return batch;
+      });
+  double loss_sum = 0;
+  int64_t correct = 0, images = 0;
+  while (std::optional<data::Batch> batch = loader.Next()) {
+    torch::Tensor labels = batch->labels.to(setup_.device);  // [B]
+    torch::Tensor logits;                                    // [B, classes]
+    {
+      AutocastScope autocast(bf16_);
+      logits = model_->forward(batch->images.to(setup_.device)).logits;
+    }
+    logits = logits.to(torch::kFloat32);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, labels,
+                    torch::nn::functional::CrossEntropyFuncOptions().reduction(
+                        torch::kSum))
+                    .item<double>();
+    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+    images += labels.size(0);
+  }
+  model_->train();
+  if (images == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config_.manifest(), ": the validation split is empty"));
+  }
+  return std::make_pair(loss_sum / images,
+                        static_cast<double>(correct) / images);
+}
+
+absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
+  const int total_epochs = config_.schedule().epochs();
+  EpochMetrics metrics = pipeline::FinishEpoch(epoch + 1, state_.global_step(),
+                                               state_.partial_epoch());
+  std::string summary = absl::StrFormat(
+      "epoch %d/%d train loss %.4f acc %.2f%% balance %.4f lr %.3g (%s)",
+      epoch + 1, total_epochs, metrics.train_loss(),
+      100 * metrics.train_accuracy(), metrics.balance_loss(),
+      metrics.learning_rate(), FormatDuration(train_seconds));
+  if (IsEvaluationEpoch(config_.eval(), epoch + 1, total_epochs)) {
+    Clock::time_point start = Clock::now();
+    ASSIGN_OR_RETURN(auto validation, Validate());
+    timing_.mutable_epochs()->rbegin()->set_validation_seconds(
+        SecondsSince(start));
+    metrics.set_has_validation(true);
+    metrics.set_validation_loss(validation.first);
+    metrics.set_validation_accuracy(validation.second);
+    absl::StrAppend(&summary,
+                    absl::StrFormat(" | validation loss %.4f acc %.2f%%",
+                                    validation.first, 100 * validation.second));
+    if (state_.best_epoch() == 0 ||
+        validation.second > state_.best_validation_accuracy()) {
+      state_.set_best_epoch(epoch + 1);
+      state_.set_best_validation_accuracy(validation.second);
+      RETURN_IF_ERROR(model::SaveModel(
+          config_.output_dir() + "/" + kBestModelFile, model_));
+      absl::StrAppend(&summary, " (best)");
+    }
+  }
+  *state_.add_epochs() = metrics;
+  state_.clear_partial_epoch();
+  state_.set_epoch(epoch + 1);
+  state_.set_next_batch(0);
+  RETURN_IF_ERROR(SaveCheckpoint());
+  progress_.Line(summary);
+
+  TrainingRun so_far = Report();
+  RETURN_IF_ERROR(
+      WriteMetricsCsv(config_.output_dir() + "/" + kMetricsCsvFile, so_far));
+  return WriteCurves(config_.output_dir(), so_far);
+}
+
+absl::Status Trainer::SaveCheckpoint() {
+  TrainingCheckpoint checkpoint = state_;
+  for (const auto& [name, tensor] : ModuleTensors(*model_)) {
+    *checkpoint.add_model() = ToRecord(name, tensor);
+  }
+  for (const auto& [name, tensor] : optimizer_.StateTensors()) {
+    *checkpoint.add_optimizer() = ToRecord(name, tensor);
+  }
+  CaptureGeneratorStates(setup_.device, &checkpoint);
+  RETURN_IF_ERROR(WriteCheckpoint(checkpoint_path_, checkpoint));
+  last_checkpoint_step_ = state_.global_step();
+  progress_.Line(absl::StrCat("checkpoint: step ", state_.global_step(),
+                              " (epoch ", state_.epoch() + 1, ", batch ",
+                              state_.next_batch(), ") -> ", checkpoint_path_));
+  return absl::OkStatus();
+}
+
+TrainingRun Trainer::Report() const {
+  TrainingRun run;
+  *run.mutable_resolved_config() = config_;
+  for (const InputDigest& input : setup_.inputs) *run.add_inputs() = input;
+  *run.mutable_epochs() = state_.epochs();
+  run.set_best_epoch(state_.best_epoch());
+  run.set_best_validation_accuracy(state_.best_validation_accuracy());
+  if (state_.best_epoch() > 0) {
+    run.set_checkpoint(kBestModelFile);
+    absl::StatusOr<std::string> sha =
+        Sha256OfFile(config_.output_dir() + "/" + kBestModelFile);
+    if (sha.ok()) run.set_checkpoint_sha256(*sha);
+  }
+  absl::StatusOr<std::string> final_sha = Sha256OfFile(checkpoint_path_);
+  if (final_sha.ok()) run.set_final_checkpoint_sha256(*final_sha);
+  run.set_parameter_count(model::CountTrainableParameters(model_));
+  for (const std::string& version : LibraryVersions()) {
+    run.add_versions(version);
+  }
+  run.set_forward_flops_per_image(forward_flops_);
+  run.set_threads(setup_.threads);
+  run.set_device(setup_.device.str());
+  run.set_precision(PrecisionName(config_.precision(), setup_.device));
+  *run.mutable_timing() = timing_;
+  run.mutable_timing()->set_wall_seconds(SecondsSince(run_start_));
+  return run;
+}
+
+}  // namespace
+
+absl::StatusOr<TrainingRun> RunTraining(const TrainConfig& config,
+                                        const TrainOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<TrainingSetup> setup,
+                   BuildTrainingSetup(config, options.config_path));
+  Trainer trainer(*setup, options);
+  return trainer.Run();
+}
+
+}  // namespace vit_moe::pipeline

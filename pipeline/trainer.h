@@ -1,0 +1,49 @@
+// The training loop of //pipeline:train, top to bottom: data (loader with
+// augmentation on its prefetch thread), forward, loss, backward, clip,
+// AdamW update, bookkeeping; at epoch ends validation, best-model choice on
+// validation accuracy, checkpoint, metrics.csv and curves; at the end the
+// TrainingRun artifact.
+//
+// Files in output_dir:
+//   checkpoint.pt      full resumable state (checkpoint.proto), rewritten
+//                      atomically every epoch and every
+//                      checkpoint_every_steps steps
+//   best_model.pt      model of the best validation epoch (SaveModel format)
+//   training_run.pb    TrainingRun (binary), written at the end
+//   metrics.csv, loss.png, accuracy.png, balance_loss.png   every epoch
+//
+// A non-finite loss or gradient norm stops training with the step named;
+// nothing is written after it, so the last checkpoint stays the last good
+// state.
+#ifndef VIT_MOE_PIPELINE_TRAINER_H_
+#define VIT_MOE_PIPELINE_TRAINER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "pipeline/train_config.pb.h"
+#include "pipeline/training_run.pb.h"
+
+namespace vit_moe::pipeline {
+
+inline constexpr char kCheckpointFile[] = "checkpoint.pt";
+inline constexpr char kBestModelFile[] = "best_model.pt";
+inline constexpr char kTrainingRunFile[] = "training_run.pb";
+inline constexpr char kMetricsCsvFile[] = "metrics.csv";
+
+struct TrainOptions {
+  // The config file, recorded as an input digest (may be empty).
+  std::string config_path;
+  // Continue from <output_dir>/checkpoint.pt. Without it an existing
+  // checkpoint there is an error (AlreadyExists), never overwritten.
+  bool resume = false;
+};
+
+// Trains as `config` (defaults filled, validated) says; returns the
+// TrainingRun it also wrote. Divergence is Aborted naming the step.
+absl::StatusOr<TrainingRun> RunTraining(const TrainConfig& config,
+                                        const TrainOptions& options);
+
+}  // namespace vit_moe::pipeline
+
+#endif  // VIT_MOE_PIPELINE_TRAINER_H_

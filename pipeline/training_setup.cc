@@ -1,0 +1,169 @@
+#include "pipeline/training_setup.h"
+
+#include <glog/logging.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/digest.h"
+#include "common/startup.h"
+#include "common/status_macros.h"
+#include "data/normalization.h"
+#include "model/config.h"
+#include "pipeline/device.h"
+
+namespace vit_moe::pipeline {
+namespace {
+
+absl::StatusOr<InputDigest> DigestOf(const std::string& role,
+                                     const std::string& path) {
+  InputDigest digest;
+  digest.set_role(role);
+  digest.set_path(path);
+  ASSIGN_OR_RETURN(std::string sha, Sha256OfFile(path));
+  digest.set_sha256(sha);
+  return digest;
+}
+
+// Names every trainable parameter of the model's two AdamW groups; a
+// parameter in neither or both is a model bug.
+std::vector<ParameterGroup> NameGroups(model::ViTMoE& model,
+                                       double weight_decay) {
+  std::map<const void*, std::string> names;
+  for (const auto& item : model->named_parameters(/*recurse=*/true)) {
+    if (item.value().requires_grad()) {
+      names[item.value().unsafeGetTensorImpl()] = item.key();
+    }
+  }
+  std::vector<ParameterGroup> groups(2);
+  groups[0].weight_decay = weight_decay;
+  groups[1].weight_decay = 0;
+  size_t assigned = 0;
+  auto add = [&](const std::vector<torch::Tensor>& params,
+                 ParameterGroup* group) {
+    for (const torch::Tensor& p : params) {
+      auto it = names.find(p.unsafeGetTensorImpl());
+      CHECK(it != names.end()) << "parameter outside named_parameters() or "
+                                  "listed twice in the AdamW groups";
+      group->parameters.emplace_back(it->second, p);
+      names.erase(it);
+      ++assigned;
+    }
+  };
+  add(model->decay_parameters(), &groups[0]);
+  add(model->no_decay_parameters(), &groups[1]);
+  CHECK(names.empty()) << "parameter " << names.begin()->second
+                       << " is in neither AdamW group";
+  return groups;
+}
+
+}  // namespace
+
+absl::Status FitModelToDataset(const data::DatasetManifest& manifest,
+                               model::ModelConfig* model) {
+  auto fit = [](const char* field, bool has, int32_t value, int32_t dataset,
+                const std::string& what, auto setter) -> absl::Status {
+    if (!has) {
+      setter(dataset);
+      return absl::OkStatus();
+    }
+    if (value != dataset) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model.", field, " is ", value, " but the dataset has ",
+                       dataset, " ", what));
+    }
+    return absl::OkStatus();
+  };
+  if (manifest.height() != manifest.width()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the dataset's images are ", manifest.height(), "x",
+                     manifest.width(), "; the model needs square images"));
+  }
+  RETURN_IF_ERROR(fit("num_classes", model->has_num_classes(),
+                      model->num_classes(), manifest.class_names_size(),
+                      "classes", [&](int v) { model->set_num_classes(v); }));
+  RETURN_IF_ERROR(fit("image_size", model->has_image_size(),
+                      model->image_size(), manifest.height(), "pixel images",
+                      [&](int v) { model->set_image_size(v); }));
+  RETURN_IF_ERROR(fit("in_channels", model->has_in_channels(),
+                      model->in_channels(), manifest.channels(), "channels",
+                      [&](int v) { model->set_in_channels(v); }));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
+    const TrainConfig& config, const std::string& config_path) {
+  auto setup = std::make_unique<TrainingSetup>();
+  setup->resolved = config;
+  ASSIGN_OR_RETURN(setup->device, ResolveDevice(config.device()));
+  setup->threads = ConfigureThreads(config.threads());
+  if (!config_path.empty()) {
+    ASSIGN_OR_RETURN(InputDigest digest, DigestOf("config", config_path));
+    setup->inputs.push_back(digest);
+  }
+
+  ASSIGN_OR_RETURN(setup->store, data::DatasetStore::Open(config.manifest()));
+  InputDigest manifest_digest;
+  manifest_digest.set_role("manifest");
+  manifest_digest.set_path(config.manifest());
+  manifest_digest.set_sha256(setup->store.manifest_sha256());
+  setup->inputs.push_back(manifest_digest);
+
+  ASSIGN_OR_RETURN(setup->normalization,
+                   data::ReadNormalization(config.normalization()));
+  ASSIGN_OR_RETURN(InputDigest norm_digest,
+                   DigestOf("normalization", config.normalization()));
+  setup->inputs.push_back(norm_digest);
+  if (setup->normalization.manifest_sha256() !=
+      setup->store.manifest_sha256()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.normalization(), ": computed from manifest ",
+                     setup->normalization.manifest_sha256(), ", not from ",
+                     config.manifest(), " (", setup->store.manifest_sha256(),
+                     "); run //data:normalize on this manifest"));
+  }
+  if (setup->normalization.mean_size() != setup->store.manifest().channels()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        config.normalization(), ": ", setup->normalization.mean_size(),
+        " channels, the dataset has ", setup->store.manifest().channels()));
+  }
+
+  for (auto [name, target] : {std::pair{"train", &setup->train},
+                              std::pair{"validation", &setup->validation}}) {
+    absl::StatusOr<const data::SplitData*> split = setup->store.split(name);
+    if (!split.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(config.manifest(), ": no \"", name, "\" split (",
+                       split.status().message(), ")"));
+    }
+    *target = *split;
+  }
+
+  model::ModelConfig model_config = config.model();
+  absl::Status fitted =
+      FitModelToDataset(setup->store.manifest(), &model_config);
+  if (!fitted.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.manifest(), ": ", fitted.message()));
+  }
+  ASSIGN_OR_RETURN(model::ModelConfig resolved_model,
+                   model::ResolveModelConfig(model_config));
+  *setup->resolved.mutable_model() = resolved_model;
+
+  ASSIGN_OR_RETURN(augment::Augmenter augmenter,
+                   augment::Augmenter::Create(
+                       config.augment(), setup->store.manifest().dataset()));
+  *setup->resolved.mutable_augment() = augmenter.resolved();
+  setup->augmenter.emplace(std::move(augmenter));
+
+  // Initialisation is the first draw from the seeded global generator;
+  // dropout and drop-path continue from there.
+  torch::manual_seed(config.seed());
+  setup->model = model::ViTMoE(resolved_model);
+  setup->model->to(setup->device);
+  setup->model->train();
+  setup->groups = NameGroups(setup->model, config.optimizer().weight_decay());
+  return setup;
+}
+
+}  // namespace vit_moe::pipeline

@@ -1,0 +1,58 @@
+// Everything a training run needs before its first step, built from a
+// validated TrainConfig: the device and threads, the dataset store and
+// normalisation (checked against each other), the resolved model and
+// augmentation configs, the initialised model, and AdamW's parameter
+// groups. Input digests are collected here, as each input is read.
+#ifndef VIT_MOE_PIPELINE_TRAINING_SETUP_H_
+#define VIT_MOE_PIPELINE_TRAINING_SETUP_H_
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "augment/augmenter.h"
+#include "data/normalization.pb.h"
+#include "data/store.h"
+#include "model/vit_moe.h"
+#include "pipeline/adamw.h"
+#include "pipeline/train_config.pb.h"
+#include "pipeline/training_run.pb.h"
+
+namespace vit_moe::pipeline {
+
+struct TrainingSetup {
+  // The config as run: model and augment sections resolved, every default
+  // written out.
+  TrainConfig resolved;
+  torch::Device device{torch::kCPU};
+  int threads = 0;
+  data::DatasetStore store;
+  data::Normalization normalization;
+  // Splits used: training never touches "test".
+  const data::SplitData* train = nullptr;
+  const data::SplitData* validation = nullptr;
+  std::optional<augment::Augmenter> augmenter;
+  model::ViTMoE model{nullptr};
+  // Decay group first, then the no-decay group (norms, biases, position
+  // embedding, class token, router tokens), parameters named.
+  std::vector<ParameterGroup> groups;
+  std::vector<InputDigest> inputs;
+};
+
+// `config_path` (may be empty) is recorded as the "config" input.
+absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
+    const TrainConfig& config, const std::string& config_path);
+
+// Fills model.num_classes, image_size and in_channels from the dataset
+// where the config leaves them unset; InvalidArgument when a set value
+// contradicts the dataset.
+absl::Status FitModelToDataset(const data::DatasetManifest& manifest,
+                               model::ModelConfig* model);
+
+}  // namespace vit_moe::pipeline
+
+#endif  // VIT_MOE_PIPELINE_TRAINING_SETUP_H_
