@@ -20,7 +20,7 @@ _CUDA_HINT = ("--config=cuda needs a CUDA LibTorch: pass " +
 
 def _check_abi(ctx, root):
     for config in ["share/cmake/Torch/TorchConfig.cmake", "lib/cmake/Torch/TorchConfig.cmake"]:
-        path = root.get_child(config)
+        path = ctx.path("%s/%s" % (root, config))
         if path.exists and "_GLIBCXX_USE_CXX11_ABI=0" in ctx.read(path):
             fail(("LIBTORCH_HOME=%s is built with the pre-C++11 libstdc++ ABI " +
                   "(_GLIBCXX_USE_CXX11_ABI=0, see %s); this project's Debian " +
@@ -57,7 +57,7 @@ def _libtorch_repository_impl(ctx):
 
         # ProcessGroupNCCL.hpp declares its class only under this macro, which
         # LibTorch's own CMake config leaves to the user.
-        if home and ctx.path(home).get_child("include/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp").exists:
+        if home and ctx.path(home + "/include/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp").exists:
             defines.append("USE_C10D_NCCL")
 
     # --no-as-needed keeps libtorch_cuda linked although no symbol is used
