@@ -6,6 +6,7 @@
 // --cpu_self_test the "device" is the CPU, so the script itself can be
 // tested on machines without a GPU. Results go to --results as
 // "key: value" lines.
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -222,7 +223,8 @@ absl::Status CheckTraining(const torch::Device& device, Results& results) {
       {torch::optim::OptimizerParamGroup(net->decay_parameters()),
        torch::optim::OptimizerParamGroup(
            net->no_decay_parameters(),
-           std::make_unique<torch::optim::AdamWOptions>(1e-3))},
+           std::make_unique<torch::optim::AdamWOptions>(
+               torch::optim::AdamWOptions(1e-3).weight_decay(0.0)))},
       torch::optim::AdamWOptions(1e-3).weight_decay(0.05));
 
   const bool bf16 = Bf16Supported(device);
