@@ -37,7 +37,7 @@ if [[ $self_test -eq 1 ]]; then
   [[ "$libtorch" == /usr ]] ||
     echo "gpu_check: CPU self-test builds against Debian's LibTorch in /usr, not $libtorch"
   libtorch=/usr
-  program_args=(--cpu_self_test --batch_size=8 --warmup_steps=1 --train_steps=2 --speed_steps=1)
+  program_args=(--cpu_self_test --batch_size=4 --warmup_steps=1 --train_steps=2 --speed_steps=1)
 else
   [[ -d "$libtorch/include" ]] || {
     echo "error: $libtorch has no include/ folder; expected a LibTorch tree" >&2
