@@ -3,7 +3,8 @@
 # ASan) and runs each for a bounded time, starting from a small seed corpus
 # of valid inputs. Usage: ci/run_fuzzers.sh SECONDS_PER_TARGET
 # Exit status: 0 when no target crashed, 1 otherwise (the crash input is
-# kept under $WORK/<target>/ and named in the output).
+# kept under $WORK/<target>/ and named in the output). Set
+# VIT_MOE_FUZZ_WORK=DIR to keep and reuse the grown corpora.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,8 @@ OUTPUT_BASE="${VIT_MOE_FUZZ_OUTPUT_BASE:-$HOME/.cache/vit_moe/fuzz-output-base}"
 WORK="${VIT_MOE_FUZZ_WORK:-$(mktemp -d -t vit_moe_fuzz.XXXXXX)}"
 start=$(date +%s)
 
-bazel --output_base="$OUTPUT_BASE" build --config=fuzz \
+# --symlink_prefix=/ keeps bazel-bin etc. pointing at the main output base.
+bazel --output_base="$OUTPUT_BASE" build --config=fuzz --symlink_prefix=/ \
   "${TARGETS[@]/#/\/\/data:}"
 BIN="$(bazel --output_base="$OUTPUT_BASE" info --config=fuzz bazel-bin 2>/dev/null)/data"
 echo "fuzz build: $(( $(date +%s) - start ))s"
@@ -54,10 +56,15 @@ for target in "${TARGETS[@]}"; do
     tail -n 30 "$dir/log.txt" >&2
     status=1
   else
-    grep -E "stat::number_of_executed_runs|stat::peak_rss_mb" "$dir/log.txt" \
+    grep -E "stat::number_of_executed_units|stat::average_exec_per_sec" "$dir/log.txt" \
       | sed "s/^/  /"
   fi
 done
 bazel --output_base="$OUTPUT_BASE" shutdown
+if [ "$status" = 0 ] && [ -z "${VIT_MOE_FUZZ_WORK:-}" ]; then
+  rm -rf "$WORK"
+else
+  echo "corpora and logs kept in $WORK"
+fi
 echo "run_fuzzers: exit $status after $(( $(date +%s) - start ))s"
 exit $status

@@ -4,6 +4,7 @@
 #include <glog/logging.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -55,7 +56,6 @@ struct Transfer {
   CURL* curl = nullptr;
   std::FILE* file = nullptr;
   int64_t resume_from = 0;
-  bool response_checked = false;
   bool show_progress = false;
   std::string label;
   Clock::time_point start;
@@ -65,18 +65,6 @@ struct Transfer {
 
 size_t WriteBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
-  if (!transfer->response_checked) {
-    transfer->response_checked = true;
-    long code = 0;
-    curl_easy_getinfo(transfer->curl, CURLINFO_RESPONSE_CODE, &code);
-    // A server that ignores Range answers 200 with the whole file: start over
-    // instead of appending it to the partial bytes.
-    if (transfer->resume_from > 0 && code == 200) {
-      if (ftruncate(fileno(transfer->file), 0) != 0) return 0;
-      std::fseek(transfer->file, 0, SEEK_SET);
-      transfer->resume_from = 0;
-    }
-  }
   return std::fwrite(data, size, count, transfer->file) * size;
 }
 
@@ -180,6 +168,14 @@ absl::Status DownloadUrl(const std::string& url, const std::string& destination,
     bool complete = (result == CURLE_OK && closed) ||
                     (code == 416 && transfer.resume_from > 0);
     if (complete) {
+      const double seconds =
+          std::chrono::duration<double>(Clock::now() - transfer.start).count();
+      const int64_t bytes = FileSizeOrZero(partial);
+      LOG(INFO) << url << ": " << HumanBytes(static_cast<double>(bytes))
+                << " in " << absl::StrFormat("%.1f", seconds) << " s ("
+                << HumanBytes((bytes - transfer.resume_from) /
+                              std::max(seconds, 1e-3))
+                << "/s)";
       std::error_code error;
       fs::rename(partial, destination, error);
       if (error) {
@@ -191,6 +187,13 @@ absl::Status DownloadUrl(const std::string& url, const std::string& destination,
     }
     last_error = error_buffer[0] ? error_buffer : curl_easy_strerror(result);
     if (code > 0) absl::StrAppend(&last_error, " (HTTP ", code, ")");
+    if (result == CURLE_RANGE_ERROR) {
+      // The server ignores Range; libcurl refuses to append its whole-file
+      // answer to the partial bytes, so the next attempt starts over.
+      std::error_code ignored;
+      fs::remove(partial, ignored);
+      absl::StrAppend(&last_error, "; restarting from byte 0");
+    }
     if (result == CURLE_HTTP_RETURNED_ERROR && IsPermanentHttpError(code)) {
       return absl::NotFoundError(absl::StrCat(url, ": ", last_error));
     }

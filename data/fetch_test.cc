@@ -85,6 +85,21 @@ TEST_F(FetchTest, ResumesPartialFileFromEarlierRun) {
   EXPECT_THAT(server.range_headers(), ElementsAre("bytes=1000-"));
 }
 
+TEST_F(FetchTest, RestartsWhenServerIgnoresRange) {
+  TestHttpServer server;
+  server.AddFile("/blob.bin", body_, TestHttpServer::Behavior::kIgnoreRange);
+  pin_.add_urls(server.UrlFor("/blob.bin"));
+  fs::create_directories(options_.download_dir);
+  ASSERT_TRUE(WriteFileAtomically(options_.download_dir + "/blob.bin.partial",
+                                  "stale bytes of another file")
+                  .ok());
+  auto fetched = FetchVerified(pin_, options_);
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  EXPECT_EQ(*ReadFile(fetched->local_path), body_);
+  EXPECT_EQ(server.range_headers().size(), 1u);
+  EXPECT_EQ(server.requests(), 2);
+}
+
 TEST_F(FetchTest, WrongBytesFailWithDigestErrorAndLeaveNothing) {
   TestHttpServer server;
   server.AddFile("/blob.bin", body_, TestHttpServer::Behavior::kCorrupt);

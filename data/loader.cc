@@ -31,6 +31,13 @@ BatchLoader::BatchLoader(const SplitData& split, LoaderOptions options,
   CHECK_GE(options_.limit_images, 0);
   CHECK_GE(options_.prefetch_batches, 0);
   CHECK_EQ(split_.images.dim(), 4) << "images must be [N, H, W, C]";
+  CHECK(split_.images.dtype() == torch::kUInt8 &&
+        split_.images.is_contiguous() && split_.images.device().is_cpu())
+      << "images must be contiguous uint8 on the CPU";
+  CHECK(split_.labels.dtype() == torch::kInt64 &&
+        split_.labels.is_contiguous() &&
+        split_.labels.numel() == split_.images.size(0))
+      << "labels must be [N] contiguous int64";
   int64_t n = split_.images.size(0);
   if (options_.limit_images > 0) n = std::min(n, options_.limit_images);
   order_ = EpochOrder(n, options_.shuffle, options_.seed, epoch);
@@ -60,16 +67,37 @@ Batch BatchLoader::MakeBatch(int64_t batch_index) const {
   const int64_t first = begin + length * options_.rank / options_.world_size;
   const int64_t last =
       begin + length * (options_.rank + 1) / options_.world_size;
+  const int64_t count = last - first;
+  const int64_t height = split_.images.size(1);
+  const int64_t width = split_.images.size(2);
+  const int64_t channels = split_.images.size(3);
+  const int64_t pixels = height * width;
   Batch batch;
   batch.batch_index = batch_index;
-  batch.indices = torch::from_blob(const_cast<int64_t*>(order_.data()) + first,
-                                   {last - first}, torch::kInt64)
-                      .clone();  // [B]
-  batch.images = split_.images
-                     .index_select(0, batch.indices)  // [B, H, W, C]
-                     .permute({0, 3, 1, 2})
-                     .contiguous();                             // [B, C, H, W]
-  batch.labels = split_.labels.index_select(0, batch.indices);  // [B]
+  batch.indices = torch::empty({count}, torch::kInt64);          // [B]
+  batch.labels = torch::empty({count}, torch::kInt64);           // [B]
+  batch.images = torch::empty({count, channels, height, width},  //
+                              torch::kUInt8);                    // [B, C, H, W]
+  // A plain loop, not index_select + permute: a batch is a few hundred KB,
+  // and LibTorch's intra-op threads only add hand-offs (and stalls on a
+  // busy machine) on the loader's thread.
+  const uint8_t* source = split_.images.data_ptr<uint8_t>();  // [N, H, W, C]
+  const int64_t* labels = split_.labels.data_ptr<int64_t>();  // [N]
+  int64_t* indices_out = batch.indices.data_ptr<int64_t>();
+  int64_t* labels_out = batch.labels.data_ptr<int64_t>();
+  uint8_t* images_out = batch.images.data_ptr<uint8_t>();
+  for (int64_t b = 0; b < count; ++b) {
+    const int64_t index = order_[first + b];
+    indices_out[b] = index;
+    labels_out[b] = labels[index];
+    const uint8_t* image = source + index * pixels * channels;  // [H, W, C]
+    uint8_t* out = images_out + b * channels * pixels;          // [C, H, W]
+    for (int64_t c = 0; c < channels; ++c) {
+      for (int64_t p = 0; p < pixels; ++p) {
+        out[c * pixels + p] = image[p * channels + c];
+      }
+    }
+  }
   return batch;
 }
 

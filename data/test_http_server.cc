@@ -127,6 +127,7 @@ void TestHttpServer::HandleConnection(int fd) {
   if (behavior == Behavior::kCorrupt) {
     for (char& c : body) c = static_cast<char>(~c);
   }
+  if (behavior == Behavior::kIgnoreRange) range_start = -1;
   const int64_t size = static_cast<int64_t>(body.size());
   std::string header;
   std::string payload;

@@ -21,6 +21,7 @@ class TestHttpServer {
     kDropFirstHalfway,  // first request: full Content-Length, half the
                         // body, then close; later requests: kServe
     kCorrupt,           // the body with every byte inverted
+    kIgnoreRange,       // always 200 with the whole body
   };
 
   TestHttpServer();
