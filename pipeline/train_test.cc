@@ -260,10 +260,11 @@ TEST_F(TrainTest, DivergingLearningRateStopsAndKeepsLastCheckpoint) {
 }
 
 TEST_F(TrainTest, DebugModeReportsEveryStepAndNamesTheDivergingStep) {
-  auto [code, log] = RunTrain(Args("debug", {"--debug", "--epochs=1"}));
+  auto [code, log] = RunTrain(Args("debug", {"--debug", "--epochs=2"}));
   ASSERT_EQ(code, 0) << log;
-  // 72 training images, batch 12: six steps, each with its routing line.
-  for (int step = 1; step <= 6; ++step) {
+  // 72 training images, batch 12: six steps per epoch, each with its
+  // routing line.
+  for (int step = 1; step <= 12; ++step) {
     EXPECT_THAT(log, HasSubstr(absl::StrCat("step ", step, " loss ")));
   }
   EXPECT_THAT(log, HasSubstr("routing layer 0:"));
