@@ -12,11 +12,9 @@
 #include "data/converted.h"
 #include "data/dataset.pb.h"
 #include "data/split.h"
+#include "data/store_format.h"
 
 namespace vit_moe::data {
-
-inline constexpr int kStoreFormatVersion = 1;
-inline constexpr char kManifestFileName[] = "manifest.pb";
 
 // Writes `<out_dir>/manifest.pb` and the store files; returns the manifest.
 // `rule` and `sources` are recorded as given.

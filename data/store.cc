@@ -8,7 +8,7 @@
 #include "common/atomic_file.h"
 #include "common/digest.h"
 #include "common/status_macros.h"
-#include "data/pack.h"
+#include "data/store_format.h"
 
 namespace vit_moe::data {
 namespace {

@@ -3,6 +3,7 @@
 # metric, exit 2 naming the file and field of a bad thresholds file.
 set -uo pipefail
 gate="$1"
+shipped="$2"
 dir="${TEST_TMPDIR:-$(mktemp -d)}"
 fail() { echo "FAILED: $*"; exit 1; }
 
@@ -32,4 +33,9 @@ grep -q "error: .*bad.textproto.*min_class_recall" <<<"$out" || fail "$out"
 
 out=$("$gate" --report="$dir/missing.pb" --thresholds="$dir/pass.textproto" 2>&1)
 [[ $? == 2 ]] || fail "missing report exit: $out"
+# The shipped example thresholds parse and validate; this report lacks most
+# of their metrics, so the gate fails (exit 1), not errs (exit 2).
+out=$("$gate" --report="$dir/report.textproto" --thresholds="$shipped" 2>&1)
+[[ $? == 1 ]] || fail "shipped thresholds: $out"
+grep -q "^FAIL mean_corruption_accuracy is not in the report" <<<"$out" || fail "$out"
 echo PASS

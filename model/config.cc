@@ -155,8 +155,7 @@ int64_t MlpHiddenDim(const ModelConfig& c) {
 }
 
 int64_t StemChannels(const ModelConfig& c, int layer) {
-  const int from_last = c.conv_stem_layers() - 1 - layer;
-  return std::max<int64_t>(1, c.embed_dim() >> from_last);
+  return std::min<int64_t>(c.embed_dim(), int64_t{64} << layer);
 }
 
 bool IsMoeLayer(const ModelConfig& c, int layer) {

@@ -28,7 +28,9 @@ int64_t TokenGridSide(const ModelConfig& resolved);
 int64_t TokensPerImage(const ModelConfig& resolved);
 // MLP hidden width: round(embed_dim * mlp_ratio).
 int64_t MlpHiddenDim(const ModelConfig& resolved);
-// Channels of convolutional stem layer `i` (0-based); the last is embed_dim.
+// Channels of convolutional stem layer `layer` (0-based): 64, 128, ...,
+// capped at embed_dim (Compact Convolutional Transformer widths). The patch
+// convolution then maps them to embed_dim.
 int64_t StemChannels(const ModelConfig& resolved, int layer);
 // Whether transformer layer `layer` (0-based) is an MoE layer. With
 // EVERY_OTHER_LAYER the odd layers are (1, 3, ...), as in V-MoE.

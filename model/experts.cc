@@ -26,8 +26,13 @@ torch::Tensor BlockExpertImpl::DeltaForTokens(const torch::Tensor& x,
   torch::Tensor image = torch::div(tokens, n, "floor");  // [S]
   auto [images, local_image] =
       at::_unique(image, /*sorted=*/true, /*return_inverse=*/true);
-  torch::Tensor local_tokens = local_image * n + (tokens - image * n);  // [S]
-  torch::Tensor x_images = x.index_select(0, images);  // [B', N, D]
+  torch::Tensor local_tokens = tokens;  // [S] into B'*N
+  torch::Tensor x_images = x;           // [B', N, D]
+  // With many routed tokens every image is involved; skip the copy then.
+  if (images.size(0) < x.size(0)) {
+    local_tokens = local_image * n + (tokens - image * n);
+    x_images = x.index_select(0, images);
+  }
   torch::Tensor a =
       attn->forward_queries(norm1->forward(x_images), local_tokens);  // [S, D]
   torch::Tensor h = x.reshape({-1, d}).index_select(0, tokens) + a;   // [S, D]

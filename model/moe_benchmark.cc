@@ -11,6 +11,8 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <string>
+
 #include "common/startup.h"
 #include "glog/logging.h"
 #include "model/config.h"
@@ -43,18 +45,22 @@ void BM_MoeLayer(benchmark::State& state, ExpertKind kind, bool dense) {
 BENCHMARK_CAPTURE(BM_MoeLayer, block_sparse, BLOCK, false)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
+    ->MeasureProcessCPUTime()
     ->MinTime(3.0);
 BENCHMARK_CAPTURE(BM_MoeLayer, block_dense, BLOCK, true)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
+    ->MeasureProcessCPUTime()
     ->MinTime(3.0);
 BENCHMARK_CAPTURE(BM_MoeLayer, ffn_sparse, FFN, false)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
+    ->MeasureProcessCPUTime()
     ->MinTime(3.0);
 BENCHMARK_CAPTURE(BM_MoeLayer, ffn_dense, FFN, true)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
+    ->MeasureProcessCPUTime()
     ->MinTime(3.0);
 
 // state.range(0): batch size.
@@ -90,23 +96,44 @@ BENCHMARK_CAPTURE(BM_TrainStep, seed_32x32x3, SeedPreset(), 32, 3)
     ->Arg(32)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
+    ->MeasureProcessCPUTime()
     ->MinTime(5.0);
 BENCHMARK_CAPTURE(BM_TrainStep, default_28x28x1, DefaultPreset(), 28, 1)
     ->Arg(128)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
+    ->MeasureProcessCPUTime()
     ->MinTime(5.0);
 BENCHMARK_CAPTURE(BM_TrainStep, default_32x32x3, DefaultPreset(), 32, 3)
     ->Arg(128)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
+    ->MeasureProcessCPUTime()
     ->MinTime(5.0);
 
 }  // namespace
 }  // namespace vit_moe::model
 
+// --threads=N (0 = all cores, the default). On a busy machine, --threads=1
+// keeps the CPU-time column honest: no OpenMP thread spins waiting for a
+// descheduled sibling.
+int ThreadsFlag(int* argc, char** argv) {
+  int threads = 0;
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--threads=", 0) == 0) {
+      threads = std::stoi(arg.substr(10));
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  *argc = kept;
+  return threads;
+}
+
 int main(int argc, char** argv) {
-  const int threads = vit_moe::ConfigureThreads(0);
+  const int threads = vit_moe::ConfigureThreads(ThreadsFlag(&argc, argv));
   benchmark::AddCustomContext("torch_threads", std::to_string(threads));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;

@@ -95,6 +95,21 @@ TEST(MoeLayerTest, LinearRouterAgreesToo) {
             0.0);
 }
 
+TEST(BlockExpertTest, RoutedTokensEqualRowsOfTheFullBlock) {
+  torch::manual_seed(9);
+  BlockExpertImpl expert(16, 2, 32, true, 0.0, 0.0);
+  torch::Tensor x = torch::randn({3, 5, 16});
+  torch::Tensor full = expert.DeltaForAll(x).reshape({15, 16});
+  // Image 1 has no routed token (keys/values only for images 0 and 2), then
+  // every image has one (no gather).
+  for (const auto& index : {torch::tensor({1, 4, 10, 12}, torch::kLong),
+                            torch::tensor({0, 7, 14}, torch::kLong)}) {
+    torch::Tensor routed = expert.DeltaForTokens(x, index);
+    EXPECT_LE((routed - full.index_select(0, index)).abs().max().item<double>(),
+              1e-6);
+  }
+}
+
 TEST(MoeLayerTest, RoutingStatisticsSumToSlots) {
   torch::manual_seed(3);
   ModelConfig config = TinyConfig(FFN);

@@ -48,7 +48,7 @@ ModelConfig DefaultPreset() {
   // 28x28 -> 7x7 = 49 tokens, 32x32 -> 8x8 = 64 tokens.
   c.set_conv_stem_layers(1);
   c.set_patch_size(2);
-  c.set_embed_dim(128);
+  c.set_embed_dim(96);
   c.set_depth(6);
   c.set_num_heads(4);
   c.set_mlp_ratio(2.0);

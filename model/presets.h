@@ -8,7 +8,7 @@
 //   raw-residual router) are not reproduced: the architecture is, the bugs
 //   are not.
 // - "default": chosen for accuracy per unit of compute on small images on a
-//   CPU: a one-layer convolutional stem, 7x7 or 8x8 tokens, D 128, depth 6,
+//   CPU: a one-layer convolutional stem, 7x7 or 8x8 tokens, D 96, depth 6,
 //   FFN experts in every other layer, top-2, sequence pooling.
 #ifndef VIT_MOE_MODEL_PRESETS_H_
 #define VIT_MOE_MODEL_PRESETS_H_

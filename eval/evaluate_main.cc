@@ -1,0 +1,121 @@
+// //eval:evaluate - evaluates a trained model on a split of a dataset store
+// and writes evaluation.pb (binary EvaluationReport), report.md and figures/.
+//
+//   bazel run //eval:evaluate -- --model=run/best_model.pt \
+//     --manifest=store/manifest.pb --normalization=store/normalization.pb \
+//     --out_dir=run/evaluation
+#include <torch/cuda.h>
+
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "common/proto_io.h"
+#include "common/startup.h"
+#include "common/status_macros.h"
+#include "eval/evaluator.h"
+#include "eval/report.h"
+
+ABSL_FLAG(std::string, model, "",
+          "Model file written by training (best_model.pt).");
+ABSL_FLAG(std::string, manifest, "",
+          "DatasetManifest of the store (manifest.pb).");
+ABSL_FLAG(std::string, normalization, "",
+          "Normalization written by //data:normalize for that store.");
+ABSL_FLAG(std::string, split, "test", "Split to evaluate.");
+ABSL_FLAG(std::string, temperature_split, "validation",
+          "Split the calibration temperature is fitted on; empty skips "
+          "temperature scaling.");
+ABSL_FLAG(std::string, out_dir, "",
+          "Folder for evaluation.pb, report.md, figures/.");
+ABSL_FLAG(int64_t, batch_size, 256, "Images per forward pass.");
+ABSL_FLAG(int64_t, limit_images, 0,
+          "Evaluate only the first N images of the split (0 = all).");
+ABSL_FLAG(int64_t, corruption_images, 1000,
+          "Images per corruption and severity: the first N of the split "
+          "(0 skips the robustness suite; 50 runs of N images each).");
+ABSL_FLAG(uint64_t, corruption_seed, 0, "Seed of the corruption suite.");
+ABSL_FLAG(int32_t, latency_runs, 50,
+          "Timed batch-1 forward passes (0 skips latency).");
+ABSL_FLAG(std::string, device, "cpu", "cpu, cuda or cuda:N.");
+
+namespace vit_moe::eval {
+namespace {
+
+absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
+  try {
+    torch::Device device(name);
+    if (device.is_cuda() && !torch::cuda::is_available()) {
+      return absl::InvalidArgumentError(
+          "--device=" + name + ": this LibTorch build or machine has no CUDA");
+    }
+    return device;
+  } catch (const c10::Error&) {
+    return absl::InvalidArgumentError("--device=" + name +
+                                      ": expected cpu, cuda or cuda:N");
+  }
+}
+
+absl::Status Run(const std::vector<std::string>& positional) {
+  if (!positional.empty()) {
+    return absl::InvalidArgumentError("unexpected argument '" + positional[0] +
+                                      "'; see --help");
+  }
+  EvaluateOptions options;
+  options.model_path = absl::GetFlag(FLAGS_model);
+  options.manifest_path = absl::GetFlag(FLAGS_manifest);
+  options.normalization_path = absl::GetFlag(FLAGS_normalization);
+  const std::string out_dir = absl::GetFlag(FLAGS_out_dir);
+  if (options.model_path.empty() || options.manifest_path.empty() ||
+      options.normalization_path.empty() || out_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--model, --manifest, --normalization and --out_dir are required");
+  }
+  options.split = absl::GetFlag(FLAGS_split);
+  options.temperature_split = absl::GetFlag(FLAGS_temperature_split);
+  options.batch_size = absl::GetFlag(FLAGS_batch_size);
+  options.limit_images = absl::GetFlag(FLAGS_limit_images);
+  options.corruption_images = absl::GetFlag(FLAGS_corruption_images);
+  options.corruption_seed = absl::GetFlag(FLAGS_corruption_seed);
+  options.latency_runs = absl::GetFlag(FLAGS_latency_runs);
+  if (options.batch_size <= 0 || options.limit_images < 0 ||
+      options.corruption_images < 0 || options.latency_runs < 0) {
+    return absl::InvalidArgumentError(
+        "--batch_size must be positive; --limit_images, "
+        "--corruption_images and --latency_runs must not be negative");
+  }
+  ASSIGN_OR_RETURN(options.device, ParseDevice(absl::GetFlag(FLAGS_device)));
+
+  ASSIGN_OR_RETURN(EvaluationReport report, Evaluate(options));
+  RETURN_IF_ERROR(WriteBinaryProto(out_dir + "/evaluation.pb", report));
+  ASSIGN_OR_RETURN(std::vector<std::string> written,
+                   WriteReport(report, out_dir));
+  std::cout << "top-1 " << report.top1_accuracy() << ", top-5 "
+            << report.top5_accuracy() << ", NLL " << report.nll() << ", ECE "
+            << report.calibration().ece();
+  if (report.has_calibration_scaled()) {
+    std::cout << " -> " << report.calibration_scaled().ece() << " at T "
+              << report.temperature();
+  }
+  std::cout << ", AURC " << report.aurc();
+  if (report.corruptions_size() > 0) {
+    std::cout << ", mean corruption accuracy "
+              << report.mean_corruption_accuracy();
+  }
+  std::cout << "\nwrote " << out_dir << "/evaluation.pb and " << written.front()
+            << " (+" << written.size() - 1 << " figures)" << std::endl;
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace vit_moe::eval
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> positional = vit_moe::InitStage(
+      argc, argv,
+      "Evaluates a trained model: accuracy, per-class metrics, calibration, "
+      "selective risk, corruption robustness, expert utilisation, latency.\n"
+      "usage: evaluate --model=M --manifest=S --normalization=N --out_dir=D");
+  const absl::Status status = vit_moe::eval::Run(positional);
+  if (!status.ok()) return vit_moe::ReportError(status);
+  return 0;
+}

@@ -1,0 +1,284 @@
+#include "eval/evaluator.h"
+
+#include <glog/logging.h>
+#include <torch/cuda.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "common/digest.h"
+#include "common/status_macros.h"
+#include "data/dataset.pb.h"
+#include "data/loader.h"
+#include "data/normalization.h"
+#include "data/store.h"
+#include "eval/corruptions.h"
+#include "eval/metrics.h"
+#include "eval/utilisation.h"
+#include "model/checkpoint.h"
+#include "model/vit_moe.h"
+
+namespace vit_moe::eval {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// The model must have been built for this store: same image size, channels
+// and class count. Anything else would silently evaluate garbage.
+absl::Status CheckCompatible(const model::ModelConfig& config,
+                             const data::DatasetManifest& manifest,
+                             const EvaluateOptions& options) {
+  if (config.num_classes() != manifest.class_names_size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.model_path, ": model has num_classes ",
+                     config.num_classes(), " but ", options.manifest_path,
+                     " lists ", manifest.class_names_size(), " classes"));
+  }
+  if (config.image_size() != manifest.height() ||
+      config.image_size() != manifest.width() ||
+      config.in_channels() != manifest.channels()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.model_path, ": model expects ", config.image_size(), "x",
+        config.image_size(), "x", config.in_channels(), " images but ",
+        options.manifest_path, " stores ", manifest.height(), "x",
+        manifest.width(), "x", manifest.channels()));
+  }
+  return absl::OkStatus();
+}
+
+struct Context {
+  model::ViTMoE model;
+  data::Normalization norm;
+  torch::Device device;
+  int64_t batch_size;
+};
+
+torch::Tensor Forward(Context& ctx, const torch::Tensor& images_u8,
+                      model::ModelOutput* out = nullptr) {
+  const torch::Tensor x =
+      data::NormalizeImages(images_u8, ctx.norm).to(ctx.device);
+  model::ModelOutput output = ctx.model->forward(x);
+  torch::Tensor logits = output.logits.to(torch::kCPU, torch::kFloat32);
+  if (out != nullptr) *out = std::move(output);
+  return logits;
+}
+
+// Logits [N, C] of the first `limit` images of a split (0 = all), in split
+// order. `transform` (e.g. a corruption) runs on the loader's thread;
+// `counter` receives the routing of every batch.
+torch::Tensor SplitLogits(Context& ctx, const data::SplitData& split,
+                          int64_t limit,
+                          std::function<data::Batch(data::Batch)> transform,
+                          UtilisationCounter* counter) {
+  data::LoaderOptions lo;
+  lo.batch_size = ctx.batch_size;
+  lo.shuffle = false;
+  lo.drop_last = false;
+  lo.limit_images = limit;
+  data::BatchLoader loader(split, lo, /*epoch=*/0, std::move(transform));
+  std::vector<torch::Tensor> logits;
+  model::ModelOutput output;
+  while (auto batch = loader.Next()) {
+    logits.push_back(Forward(ctx, batch->images, &output));
+    if (counter != nullptr) counter->Add(output.top_experts, batch->labels);
+  }
+  return torch::cat(logits, 0);
+}
+
+torch::Tensor FirstLabels(const data::SplitData& split, int64_t limit) {
+  const int64_t n = split.labels.size(0);
+  return split.labels.slice(0, 0, limit > 0 ? std::min(limit, n) : n);
+}
+
+void Synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+}
+
+Latency MeasureLatency(Context& ctx, const data::SplitData& split, int runs) {
+  // [N, H, W, C] -> [B, C, H, W], as the loader yields them.
+  const int64_t n = split.images.size(0);
+  const torch::Tensor one =
+      split.images.slice(0, 0, 1).permute({0, 3, 1, 2}).contiguous();
+  const torch::Tensor many =
+      split.images.slice(0, 0, std::min(n, ctx.batch_size))
+          .permute({0, 3, 1, 2})
+          .contiguous();
+  for (int i = 0; i < 5; ++i) Forward(ctx, one);
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = Clock::now();
+    Forward(ctx, one);
+    Synchronize(ctx.device);
+    ms.push_back(1000 * Seconds(start));
+  }
+  std::sort(ms.begin(), ms.end());
+  auto percentile = [&](double q) {
+    return ms[std::min<size_t>(ms.size() - 1, q * ms.size())];
+  };
+  Forward(ctx, many);
+  constexpr int kThroughputRuns = 3;
+  const auto start = Clock::now();
+  for (int i = 0; i < kThroughputRuns; ++i) Forward(ctx, many);
+  Synchronize(ctx.device);
+  Latency latency;
+  latency.set_batch1_p50_ms(percentile(0.50));
+  latency.set_batch1_p95_ms(percentile(0.95));
+  latency.set_batch_size(many.size(0));
+  latency.set_images_per_second(kThroughputRuns * many.size(0) /
+                                Seconds(start));
+  latency.set_threads(torch::get_num_threads());
+  latency.set_device(ctx.device.str());
+  return latency;
+}
+
+void AddCorruptions(Context& ctx, const data::SplitData& split,
+                    const torch::Tensor& clean_logits,
+                    const EvaluateOptions& options, EvaluationReport* report) {
+  const int64_t m = std::min(options.corruption_images, clean_logits.size(0));
+  const torch::Tensor labels = FirstLabels(split, m);
+  report->set_corruption_images(m);
+  report->set_corruption_seed(options.corruption_seed);
+  report->set_corruption_clean_accuracy(
+      TopKAccuracy(clean_logits.slice(0, 0, m), labels, 1));
+  double sum = 0;
+  const auto start = Clock::now();
+  for (Corruption c : AllCorruptions()) {
+    for (int s = 1; s <= kMaxSeverity; ++s) {
+      auto corrupt = [c, s, seed = options.corruption_seed](data::Batch b) {
+        b.images = Corrupt(b.images, b.indices, c, s, seed);
+        return b;
+      };
+      const torch::Tensor logits =
+          SplitLogits(ctx, split, m, corrupt, /*counter=*/nullptr);
+      CorruptionResult* r = report->add_corruptions();
+      r->set_corruption(CorruptionName(c));
+      r->set_severity(s);
+      r->set_accuracy(TopKAccuracy(logits, labels, 1));
+      sum += r->accuracy();
+    }
+    LOG(INFO) << "corruption " << CorruptionName(c) << ": severity 1..5 done ("
+              << static_cast<int>(Seconds(start)) << " s)";
+  }
+  report->set_mean_corruption_accuracy(sum / report->corruptions_size());
+}
+
+}  // namespace
+
+absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
+  torch::NoGradGuard no_grad;
+  const auto start = Clock::now();
+  ASSIGN_OR_RETURN(data::DatasetStore store,
+                   data::DatasetStore::Open(options.manifest_path));
+  ASSIGN_OR_RETURN(const data::SplitData* split, store.split(options.split));
+  ASSIGN_OR_RETURN(data::Normalization norm,
+                   data::ReadNormalization(options.normalization_path));
+  if (norm.manifest_sha256() != store.manifest_sha256()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options.normalization_path, " was computed for manifest ",
+        norm.manifest_sha256(), ", not for ", options.manifest_path, " (",
+        store.manifest_sha256(), "); run //data:normalize on this store"));
+  }
+  ASSIGN_OR_RETURN(model::ViTMoE net,
+                   model::LoadModel(options.model_path, options.device));
+  RETURN_IF_ERROR(CheckCompatible(net->config(), store.manifest(), options));
+  net->eval();
+  Context ctx{net, norm, options.device,
+              std::max<int64_t>(1, options.batch_size)};
+
+  EvaluationReport report;
+  report.set_split(split->name);
+  report.set_dataset(data::DatasetName_Name(store.manifest().dataset()));
+  report.set_checkpoint_path(options.model_path);
+  report.set_trainable_parameters(model::CountTrainableParameters(net));
+  ASSIGN_OR_RETURN(std::string model_sha, Sha256OfFile(options.model_path));
+  ASSIGN_OR_RETURN(std::string norm_sha,
+                   Sha256OfFile(options.normalization_path));
+  report.set_checkpoint_sha256(model_sha);
+  report.set_normalization_sha256(norm_sha);
+  report.set_manifest_sha256(store.manifest_sha256());
+
+  // Clean accuracy, per-class metrics, calibration, selective risk, routing.
+  const int64_t num_classes = store.num_classes();
+  UtilisationCounter counter(num_classes,
+                             std::max(1, net->config().moe().num_experts()));
+  const torch::Tensor logits =
+      SplitLogits(ctx, *split, options.limit_images, nullptr, &counter);
+  const torch::Tensor labels = FirstLabels(*split, options.limit_images);
+  const int64_t n = labels.size(0);
+  if (n == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.manifest_path, ": split '", options.split, "' has no images"));
+  }
+  LOG(INFO) << "evaluated " << n << " " << split->name << " images in "
+            << Seconds(start) << " s";
+  report.set_num_images(n);
+  report.set_top1_accuracy(TopKAccuracy(logits, labels, 1));
+  report.set_top5_accuracy(TopKAccuracy(logits, labels, 5));
+  report.set_nll(MeanNll(logits, labels));
+  const torch::Tensor predicted = logits.argmax(1);
+  const torch::Tensor confusion =
+      ConfusionMatrix(predicted, labels, num_classes);
+  const int64_t* counts = confusion.data_ptr<int64_t>();
+  report.mutable_confusion()->Add(counts, counts + confusion.numel());
+  std::vector<std::string> names(store.manifest().class_names().begin(),
+                                 store.manifest().class_names().end());
+  for (ClassMetrics& m : PerClassMetrics(confusion, names)) {
+    *report.add_per_class() = std::move(m);
+  }
+  const torch::Tensor probabilities = torch::softmax(logits, 1);
+  *report.mutable_calibration() = MeasureCalibration(probabilities, labels);
+  report.mutable_calibration()->set_nll(report.nll());
+  const SelectiveRisk risk = MeasureSelectiveRisk(
+      std::get<0>(probabilities.max(1)), predicted == labels);
+  for (const RiskCoveragePoint& p : risk.curve) *report.add_risk_coverage() = p;
+  report.set_aurc(risk.aurc);
+  report.set_risk_at_99(risk.risk_at_99);
+  report.set_risk_at_95(risk.risk_at_95);
+  report.set_risk_at_90(risk.risk_at_90);
+  for (LayerUtilisation& u : counter.Result()) {
+    *report.add_utilisation() = std::move(u);
+  }
+
+  // Temperature fitted on held-out data, applied to the evaluated split.
+  report.set_temperature(1.0);
+  if (!options.temperature_split.empty()) {
+    ASSIGN_OR_RETURN(const data::SplitData* held_out,
+                     store.split(options.temperature_split));
+    const torch::Tensor held_logits =
+        SplitLogits(ctx, *held_out, 0, nullptr, nullptr);
+    auto temperature = FitTemperature(held_logits, held_out->labels);
+    if (!temperature.ok()) {
+      return absl::Status(temperature.status().code(),
+                          absl::StrCat(options.model_path, " on split '",
+                                       options.temperature_split,
+                                       "': ", temperature.status().message()));
+    }
+    report.set_temperature(*temperature);
+    report.set_temperature_fit_images(held_out->labels.size(0));
+    *report.mutable_calibration_scaled() =
+        MeasureCalibration(torch::softmax(logits / *temperature, 1), labels);
+    report.mutable_calibration_scaled()->set_nll(
+        MeanNll(logits, labels, *temperature));
+    LOG(INFO) << "temperature " << *temperature << " fitted on "
+              << held_out->labels.size(0) << " " << held_out->name << " images";
+  }
+
+  if (options.corruption_images > 0) {
+    AddCorruptions(ctx, *split, logits, options, &report);
+  }
+  if (options.latency_runs > 0) {
+    *report.mutable_latency() =
+        MeasureLatency(ctx, *split, options.latency_runs);
+  }
+  LOG(INFO) << "evaluation done in " << static_cast<int>(Seconds(start))
+            << " s";
+  return report;
+}
+
+}  // namespace vit_moe::eval
