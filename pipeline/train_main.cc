@@ -1,6 +1,4 @@
 // //pipeline:train - trains a ViT-MoE as a TrainConfig text file says.
-#include <malloc.h>
-
 #include <cstdio>
 #include <string>
 
@@ -45,13 +43,6 @@ absl::Status Run() {
 }  // namespace vit_moe::pipeline
 
 int main(int argc, char** argv) {
-  // glibc raises its mmap threshold each time a large block is freed, after
-  // which every step's activations come from the heap and fragment it:
-  // resident memory of the Fashion-MNIST CPU run grew past 3 GiB within an
-  // epoch. A fixed threshold (which also stops the adjustment) keeps large
-  // tensors in their own mappings, returned to the system when freed
-  // (measured: 0.4-0.7 GiB).
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   vit_moe::InitStage(
       argc, argv,
       "Trains a ViT-MoE classifier as a TrainConfig text file says; writes "
