@@ -27,9 +27,10 @@ ABSL_FLAG(std::optional<std::string>, device, std::nullopt,
           "Overrides device: auto, cpu or cuda.");
 ABSL_FLAG(std::optional<int>, checkpoint_every_steps, std::nullopt,
           "Overrides checkpoint_every_steps (0 = epoch ends only).");
-ABSL_FLAG(std::optional<bool>, debug, std::nullopt,
-          "Overrides debug.enabled (anomaly detection, per-step NaN/Inf "
-          "checks and routing statistics).");
+ABSL_FLAG(bool, debug, false,
+          "Turns DEBUG mode on (debug.enabled: anomaly detection, per-step "
+          "NaN/Inf checks and routing statistics); off leaves the config's "
+          "setting.");
 
 namespace vit_moe::pipeline {
 
@@ -54,9 +55,7 @@ absl::Status ApplyFlagOverrides(TrainConfig* config) {
   if (auto v = absl::GetFlag(FLAGS_checkpoint_every_steps)) {
     config->set_checkpoint_every_steps(*v);
   }
-  if (auto v = absl::GetFlag(FLAGS_debug)) {
-    config->mutable_debug()->set_enabled(*v);
-  }
+  if (absl::GetFlag(FLAGS_debug)) config->mutable_debug()->set_enabled(true);
   if (int threads = absl::GetFlag(FLAGS_threads); threads != 0) {
     config->set_threads(threads);
   }
