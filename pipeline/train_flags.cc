@@ -14,6 +14,10 @@ ABSL_FLAG(std::string, config, "", "TrainConfig text file (required).");
 ABSL_FLAG(bool, resume, false,
           "Continue from <output_dir>/checkpoint.pt exactly where it stopped "
           "(same config required).");
+ABSL_FLAG(std::optional<std::string>, manifest, std::nullopt,
+          "Overrides manifest (the DatasetManifest to train on).");
+ABSL_FLAG(std::optional<std::string>, normalization, std::nullopt,
+          "Overrides normalization (the Normalization artifact).");
 ABSL_FLAG(std::optional<int>, epochs, std::nullopt,
           "Overrides schedule.epochs.");
 ABSL_FLAG(std::optional<int>, batch_size, std::nullopt,
@@ -39,6 +43,10 @@ std::string ConfigFlag() { return absl::GetFlag(FLAGS_config); }
 bool ResumeFlag() { return absl::GetFlag(FLAGS_resume); }
 
 absl::Status ApplyFlagOverrides(TrainConfig* config) {
+  if (auto v = absl::GetFlag(FLAGS_manifest)) config->set_manifest(*v);
+  if (auto v = absl::GetFlag(FLAGS_normalization)) {
+    config->set_normalization(*v);
+  }
   if (auto v = absl::GetFlag(FLAGS_epochs)) {
     config->mutable_schedule()->set_epochs(*v);
   }
