@@ -10,6 +10,7 @@
 
 #include "augment/augmenter.h"
 #include "common/startup.h"
+#include "data/normalization.h"
 
 namespace vit_moe::augment {
 namespace {
@@ -45,8 +46,8 @@ void BM_AugmentImages(benchmark::State& state) {
   state.counters["threads"] = at::get_num_threads();
 }
 
-// Everything training runs per batch: uint8 ops, normalisation, erasing,
-// CutMix.
+// Everything training runs per batch: uint8 ops, normalisation
+// (data::NormalizeImages, as the trainer), erasing, CutMix.
 void BM_SeedPolicyBatch(benchmark::State& state) {
   SetThreads(state);
   Augmenter augmenter = SeedAugmenter();
@@ -55,16 +56,14 @@ void BM_SeedPolicyBatch(benchmark::State& state) {
       torch::randint(0, 256, {kBatch, 3, 32, 32}, torch::kUInt8);
   torch::Tensor labels = torch::randint(0, 10, {kBatch}, torch::kInt64);
   torch::Tensor indices = torch::arange(kBatch, torch::kInt64);
-  torch::Tensor mean =
-      torch::tensor({0.4914f, 0.4822f, 0.4465f}).view({1, 3, 1, 1});
-  torch::Tensor std =
-      torch::tensor({0.247f, 0.243f, 0.261f}).view({1, 3, 1, 1});
+  data::Normalization norm;  // CIFAR-10's conventional statistics
+  for (double mean : {0.4914, 0.4822, 0.4465}) norm.add_mean(mean);
+  for (double std : {0.247, 0.243, 0.261}) norm.add_std(std);
   int64_t epoch = 0;
   for (auto _ : state) {
     torch::Tensor augmented =
         augmenter.AugmentImages(images, indices, 1, epoch);
-    torch::Tensor normalized = (augmented.to(torch::kFloat32) / 255.0f - mean) /
-                               std;  // [B, 3, 32, 32]
+    torch::Tensor normalized = data::NormalizeImages(augmented, norm);
     torch::Tensor erased = augmenter.EraseImages(normalized, indices, 1, epoch);
     MixedBatch mixed = augmenter.MixBatch(erased, labels, 10, 1, epoch, 0);
     benchmark::DoNotOptimize(mixed.images.data_ptr());
@@ -74,8 +73,39 @@ void BM_SeedPolicyBatch(benchmark::State& state) {
   state.counters["threads"] = at::get_num_threads();
 }
 
+// The float stages alone, to see where a batch's time goes.
+void BM_EraseImages(benchmark::State& state) {
+  SetThreads(state);
+  Augmenter augmenter = SeedAugmenter();
+  torch::manual_seed(0);
+  torch::Tensor normalized = torch::randn({kBatch, 3, 32, 32});
+  torch::Tensor indices = torch::arange(kBatch, torch::kInt64);
+  int64_t epoch = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        augmenter.EraseImages(normalized, indices, 1, epoch++));
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void BM_MixBatch(benchmark::State& state) {
+  SetThreads(state);
+  Augmenter augmenter = SeedAugmenter();
+  torch::manual_seed(0);
+  torch::Tensor normalized = torch::randn({kBatch, 3, 32, 32});
+  torch::Tensor labels = torch::randint(0, 10, {kBatch}, torch::kInt64);
+  int64_t batch_index = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        augmenter.MixBatch(normalized, labels, 10, 1, 0, batch_index++));
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
 BENCHMARK(BM_AugmentImages)->Arg(1)->Arg(0)->UseRealTime();
 BENCHMARK(BM_SeedPolicyBatch)->Arg(1)->Arg(0)->UseRealTime();
+BENCHMARK(BM_EraseImages)->Arg(1)->UseRealTime();
+BENCHMARK(BM_MixBatch)->Arg(1)->UseRealTime();
 
 }  // namespace
 }  // namespace vit_moe::augment

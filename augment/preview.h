@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "augment/augmenter.h"
@@ -20,6 +21,10 @@ struct PreviewOptions {
   uint64_t seed = 0;  // as TrainConfig's seed
   int64_t epoch = 0;  // epoch of the first augmented column
   int scale = 4;      // nearest-neighbour magnification of every cell
+  // Per-channel normalisation around random erasing (pixel/255 scale), so
+  // erased pixels, set to 0, show as this mean colour. Empty: 0.5.
+  std::vector<double> mean;
+  std::vector<double> std;
 };
 
 // images: [B, C, H, W] uint8 (C = 1 or 3); indices: [B] int64 split

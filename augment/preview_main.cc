@@ -15,24 +15,31 @@
 #include "augment/preview_sources.h"
 #include "common/proto_io.h"
 #include "common/startup.h"
+#include "data/normalization.h"
+#include "data/user_path.h"
 
-ABSL_FLAG(std::string, idx_images, "",
-          "Fashion-MNIST IDX image file (.gz or plain), e.g. "
-          "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz. "
-          "Empty: a built-in synthetic pattern.");
-ABSL_FLAG(std::string, dataset, "fashion_mnist",
-          "fashion_mnist | cifar10 | gtsrb: picks the flip policy.");
+ABSL_FLAG(std::string, manifest, "",
+          "DatasetManifest (manifest.pb) written by //data:download. Empty: "
+          "a built-in synthetic pattern.");
+ABSL_FLAG(std::string, split, "train", "Split of the store to show.");
+ABSL_FLAG(std::string, normalization, "",
+          "Optional normalization.pb from //data:normalize; erased areas "
+          "then show the data set's mean colour (else mid grey).");
+ABSL_FLAG(std::string, dataset, "cifar10",
+          "For the built-in pattern only: fashion_mnist | cifar10 | gtsrb, "
+          "which picks the flip policy. A store names its own data set.");
 ABSL_FLAG(std::string, policy, "seed",
           "Augmentation preset: seed | light | none.");
 ABSL_FLAG(std::string, augment_config, "",
           "Optional AugmentConfig text proto whose set fields override the "
           "preset (its own preset field, if set, wins over --policy).");
-ABSL_FLAG(int, first, 0, "Index of the first image shown.");
-ABSL_FLAG(int, count, 8, "Images shown (rows of the grid).");
-ABSL_FLAG(int, versions, 6, "Augmented versions of each image (columns).");
+ABSL_FLAG(int, first, 0, "Index in the split of the first image shown.");
+ABSL_FLAG(int, count, 8, "Images shown (rows of the grid), 1..64.");
+ABSL_FLAG(int, versions, 6,
+          "Augmented versions of each image (columns), 0..32.");
 ABSL_FLAG(uint64_t, seed, 0, "Seed, as TrainConfig's.");
 ABSL_FLAG(int64_t, epoch, 0, "Epoch of the first augmented column.");
-ABSL_FLAG(int, scale, 4, "Magnification of every cell.");
+ABSL_FLAG(int, scale, 4, "Magnification of every cell, 1..16.");
 ABSL_FLAG(std::string, out, "grid.png", "Output PNG path.");
 
 namespace vit_moe::augment {
@@ -42,8 +49,8 @@ constexpr char kUsage[] =
     "Writes a PNG grid: each row one image, the original first, then "
     "--versions augmented versions (epochs --epoch, --epoch+1, ...).\n"
     "  bazel run //augment:preview -- "
-    "--idx_images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz "
-    "--policy=seed --out=$PWD/grid.png";
+    "--manifest=stores/fashion_mnist/manifest.pb --policy=seed "
+    "--out=grid.png";
 
 absl::StatusOr<data::DatasetName> ParseDataset(const std::string& name) {
   std::string lower = absl::AsciiStrToLower(name);
@@ -57,7 +64,8 @@ absl::StatusOr<data::DatasetName> ParseDataset(const std::string& name) {
 
 absl::StatusOr<AugmentConfig> LoadConfig() {
   AugmentConfig config;
-  const std::string path = absl::GetFlag(FLAGS_augment_config);
+  const std::string path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_augment_config));
   if (!path.empty()) {
     absl::Status status = ReadTextProto(path, &config);
     if (!status.ok()) return status;
@@ -66,60 +74,72 @@ absl::StatusOr<AugmentConfig> LoadConfig() {
   return config;
 }
 
-absl::StatusOr<torch::Tensor> LoadImages() {
-  const std::string idx = absl::GetFlag(FLAGS_idx_images);
+absl::StatusOr<PreviewImages> LoadImages() {
   const int64_t first = absl::GetFlag(FLAGS_first);
   const int64_t count = absl::GetFlag(FLAGS_count);
-  if (first < 0 || count < 1) {
-    return absl::InvalidArgumentError("--first must be >= 0 and --count >= 1");
-  }
-  torch::Tensor all;
-  if (idx.empty()) {
-    all = PatternImages(first + count);
-  } else {
-    absl::StatusOr<torch::Tensor> images = ReadIdxImages(idx);
-    if (!images.ok()) return images.status();
-    all = *std::move(images);
-  }
-  if (first + count > all.size(0)) {
+  if (first < 0 || count < 1 || count > 64) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--first + --count = ", first + count, " exceeds the ",
-                     all.size(0), " images of the source"));
+        "--first must be >= 0 and --count within 1..64");
   }
-  return all.slice(0, first, first + count);  // [count, C, H, W]
-}
-
-absl::Status Run() {
-  if (absl::GetFlag(FLAGS_versions) < 0 || absl::GetFlag(FLAGS_scale) < 1 ||
-      absl::GetFlag(FLAGS_scale) > 32) {
-    return absl::InvalidArgumentError(
-        "--versions must be >= 0 and --scale within 1..32");
+  const std::string manifest =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
+  if (!manifest.empty()) {
+    return LoadStoreImages(manifest, absl::GetFlag(FLAGS_split), first, count);
   }
   absl::StatusOr<data::DatasetName> dataset =
       ParseDataset(absl::GetFlag(FLAGS_dataset));
   if (!dataset.ok()) return dataset.status();
-  absl::StatusOr<AugmentConfig> config = LoadConfig();
-  if (!config.ok()) return config.status();
-  absl::StatusOr<Augmenter> augmenter = Augmenter::Create(*config, *dataset);
-  if (!augmenter.ok()) return augmenter.status();
-  absl::StatusOr<torch::Tensor> images = LoadImages();
-  if (!images.ok()) return images.status();
+  PreviewImages pattern;
+  pattern.images = PatternImages(first + count).slice(0, first);
+  pattern.indices = torch::arange(first, first + count, torch::kInt64);
+  pattern.dataset = *dataset;
+  return pattern;
+}
 
+absl::Status Run() {
   PreviewOptions options;
   options.versions = absl::GetFlag(FLAGS_versions);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.epoch = absl::GetFlag(FLAGS_epoch);
   options.scale = absl::GetFlag(FLAGS_scale);
-  const int64_t first = absl::GetFlag(FLAGS_first);
-  torch::Tensor indices =
-      torch::arange(first, first + images->size(0), torch::kInt64);
-  torch::Tensor grid = BuildPreviewGrid(*augmenter, *images, indices, options);
-  const std::string out = absl::GetFlag(FLAGS_out);
+  if (options.versions < 0 || options.versions > 32 || options.scale < 1 ||
+      options.scale > 16) {
+    return absl::InvalidArgumentError(
+        "--versions must be within 0..32 and --scale within 1..16");
+  }
+  absl::StatusOr<AugmentConfig> config = LoadConfig();
+  if (!config.ok()) return config.status();
+  absl::StatusOr<PreviewImages> images = LoadImages();
+  if (!images.ok()) return images.status();
+  absl::StatusOr<Augmenter> augmenter =
+      Augmenter::Create(*config, images->dataset);
+  if (!augmenter.ok()) return augmenter.status();
+
+  const std::string normalization_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
+  if (!normalization_path.empty()) {
+    absl::StatusOr<data::Normalization> normalization =
+        data::ReadNormalization(normalization_path);
+    if (!normalization.ok()) return normalization.status();
+    if (normalization->mean_size() != images->images.size(1) ||
+        normalization->std_size() != images->images.size(1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(normalization_path, ": ", normalization->mean_size(),
+                       " channels, the images have ", images->images.size(1)));
+    }
+    options.mean.assign(normalization->mean().begin(),
+                        normalization->mean().end());
+    options.std.assign(normalization->std().begin(),
+                       normalization->std().end());
+  }
+
+  torch::Tensor grid =
+      BuildPreviewGrid(*augmenter, images->images, images->indices, options);
+  const std::string out = data::ResolveUserPath(absl::GetFlag(FLAGS_out));
   absl::Status status = WritePng(out, grid);
   if (!status.ok()) return status;
   std::cout << "wrote " << out << " (" << grid.size(1) << "x" << grid.size(0)
-            << ", policy " << augmenter->resolved().preset() << ": "
-            << augmenter->resolved().ShortDebugString() << ")\n";
+            << "): " << augmenter->resolved().ShortDebugString() << "\n";
   return absl::OkStatus();
 }
 

@@ -1,66 +1,36 @@
 #include "augment/preview_sources.h"
 
-#include <zlib.h>
-
-#include <cstring>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-#include <string>
 
 #include "absl/strings/str_cat.h"
+#include "data/store.h"
 
 namespace vit_moe::augment {
-namespace {
 
-constexpr uint32_t kIdxImagesMagic = 0x00000803;
-
-uint32_t BigEndian32(const std::string& bytes, size_t offset) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + offset);
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
-         (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-
-// gzread passes plain files through unchanged, so one path serves both.
-absl::StatusOr<std::string> ReadMaybeGzipped(const std::string& path) {
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  }
-  std::string contents;
-  char buffer[1 << 16];
-  int read;
-  while ((read = gzread(file, buffer, sizeof(buffer))) > 0) {
-    contents.append(buffer, read);
-  }
-  bool failed = read < 0;
-  gzclose(file);
-  if (failed) {
-    return absl::DataLossError(absl::StrCat(path, ": corrupt gzip stream"));
-  }
-  return contents;
-}
-
-}  // namespace
-
-absl::StatusOr<torch::Tensor> ReadIdxImages(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadMaybeGzipped(path);
-  if (!bytes.ok()) return bytes.status();
-  if (bytes->size() < 16 || BigEndian32(*bytes, 0) != kIdxImagesMagic) {
+absl::StatusOr<PreviewImages> LoadStoreImages(const std::string& manifest_path,
+                                              const std::string& split,
+                                              int64_t first, int64_t count) {
+  absl::StatusOr<data::DatasetStore> store =
+      data::DatasetStore::Open(manifest_path);
+  if (!store.ok()) return store.status();
+  absl::StatusOr<const data::SplitData*> data = store->split(split);
+  if (!data.ok()) return data.status();
+  const int64_t size = (*data)->images.size(0);
+  if (first < 0 || count < 1 || first + count > size) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not an IDX image file (magic 0x00000803)"));
+        absl::StrCat(manifest_path, ": images ", first, "..", first + count - 1,
+                     " requested, split \"", split, "\" has ", size));
   }
-  int64_t count = BigEndian32(*bytes, 4);
-  int64_t rows = BigEndian32(*bytes, 8);
-  int64_t cols = BigEndian32(*bytes, 12);
-  if (bytes->size() != 16 + static_cast<size_t>(count * rows * cols)) {
-    return absl::DataLossError(absl::StrCat(path, ": ", bytes->size(),
-                                            " bytes, header says ", count,
-                                            " images of ", rows, "x", cols));
-  }
-  torch::Tensor images = torch::empty({count, 1, rows, cols}, torch::kUInt8);
-  std::memcpy(images.data_ptr<uint8_t>(), bytes->data() + 16,
-              static_cast<size_t>(count * rows * cols));
-  return images;
+  PreviewImages result;
+  // [N, H, W, C] -> [B, C, H, W]
+  result.images = (*data)
+                      ->images.slice(0, first, first + count)
+                      .permute({0, 3, 1, 2})
+                      .contiguous();
+  result.indices = torch::arange(first, first + count, torch::kInt64);
+  result.dataset = store->manifest().dataset();
+  return result;
 }
 
 torch::Tensor PatternImages(int64_t count) {
@@ -71,7 +41,7 @@ torch::Tensor PatternImages(int64_t count) {
     int hue = static_cast<int>((i * 47) % 180);
     image.setTo(cv::Scalar(hue, 120, 200));
     cv::cvtColor(image, image, cv::COLOR_HSV2RGB);
-    // A bar along the top and left edges marks the orientation.
+    // Bars along the top and left edges mark the orientation.
     cv::rectangle(image, cv::Rect(0, 0, 32, 3), cv::Scalar(20, 20, 20),
                   cv::FILLED);
     cv::rectangle(image, cv::Rect(0, 0, 3, 32), cv::Scalar(240, 240, 240),

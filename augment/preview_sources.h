@@ -1,6 +1,5 @@
-// Image sources of //augment:preview other than a DatasetStore: Fashion-MNIST
-// IDX files read directly (Debian's dataset-fashion-mnist ships them), and a
-// built-in synthetic pattern that needs no data at all.
+// Image sources of //augment:preview: a split of a packed DatasetStore
+// (//data:download), or a built-in synthetic pattern that needs no data.
 #ifndef VIT_MOE_AUGMENT_PREVIEW_SOURCES_H_
 #define VIT_MOE_AUGMENT_PREVIEW_SOURCES_H_
 
@@ -10,12 +9,21 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "data/dataset.pb.h"
 
 namespace vit_moe::augment {
 
-// Reads an IDX image file (magic 0x00000803; gzip-compressed or plain).
-// Returns [N, 1, H, W] uint8. InvalidArgument / DataLoss name the path.
-absl::StatusOr<torch::Tensor> ReadIdxImages(const std::string& path);
+struct PreviewImages {
+  torch::Tensor images;   // [B, C, H, W] uint8
+  torch::Tensor indices;  // [B] int64, index of each image in its split
+  data::DatasetName dataset = data::DATASET_NAME_UNSPECIFIED;
+};
+
+// Images first .. first + count - 1 of a store's split. Errors name the
+// manifest (from DatasetStore::Open) or the out-of-range request.
+absl::StatusOr<PreviewImages> LoadStoreImages(const std::string& manifest_path,
+                                              const std::string& split,
+                                              int64_t first, int64_t count);
 
 // `count` 32x32 RGB images of asymmetric glyphs on coloured backgrounds, so
 // flips, rotations and shears are easy to see: [count, 3, 32, 32] uint8.

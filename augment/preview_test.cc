@@ -1,13 +1,13 @@
 #include "augment/preview.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "augment/preview_sources.h"
+#include "data/pack.h"
+#include "data/split.h"
 
 namespace vit_moe::augment {
 namespace {
@@ -15,18 +15,6 @@ namespace {
 std::string TempPath(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
   return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-}
-
-// Header of an IDX image file: magic, count, rows, cols, big-endian.
-std::string IdxHeader(uint32_t magic, uint32_t count, uint32_t rows,
-                      uint32_t cols) {
-  std::string header;
-  for (uint32_t value : {magic, count, rows, cols}) {
-    for (int shift = 24; shift >= 0; shift -= 8) {
-      header.push_back(static_cast<char>((value >> shift) & 0xFF));
-    }
-  }
-  return header;
 }
 
 TEST(PreviewTest, FirstColumnHoldsTheMagnifiedOriginals) {
@@ -55,40 +43,50 @@ TEST(PreviewTest, FirstColumnHoldsTheMagnifiedOriginals) {
   EXPECT_TRUE(WritePng(TempPath("grid.png"), grid).ok());
 }
 
-TEST(PreviewSourcesTest, ReadsPlainAndGzippedIdx) {
-  std::string pixels(2 * 3 * 4, '\0');
-  for (size_t i = 0; i < pixels.size(); ++i)
-    pixels[i] = static_cast<char>(i * 10);
-  std::string contents = IdxHeader(0x803, 2, 3, 4) + pixels;
-  std::string plain = TempPath("images.idx");
-  std::ofstream(plain, std::ios::binary) << contents;
-  std::string zipped = TempPath("images.idx.gz");
-  gzFile file = gzopen(zipped.c_str(), "wb");
-  ASSERT_NE(file, nullptr);
-  gzwrite(file, contents.data(), static_cast<unsigned>(contents.size()));
-  gzclose(file);
-  for (const std::string& path : {plain, zipped}) {
-    absl::StatusOr<torch::Tensor> images = ReadIdxImages(path);
-    ASSERT_TRUE(images.ok()) << images.status();
-    EXPECT_EQ(images->sizes(), (std::vector<int64_t>{2, 1, 3, 4}));
-    EXPECT_EQ(images->index({1, 0, 2, 3}).item<int>(), 230);
+TEST(PreviewSourcesTest, LoadsAStoreSplitAsCHW) {
+  // Four 2x3 RGB images whose pixel value is 100 * image + 10 * y + x + c.
+  data::ConvertedDataset converted;
+  converted.dataset = data::CIFAR10;
+  converted.class_names = {"a", "b"};
+  converted.height = 2;
+  converted.width = 3;
+  converted.channels = 3;
+  converted.resize_method = "none";
+  for (int n = 0; n < 4; ++n) {
+    for (int y = 0; y < 2; ++y) {
+      for (int x = 0; x < 3; ++x) {
+        for (int c = 0; c < 3; ++c) {
+          converted.train.pixels.push_back(
+              static_cast<uint8_t>(50 * n + 10 * y + 3 * x + c));
+        }
+      }
+    }
+    converted.train.labels.push_back(static_cast<uint8_t>(n % 2));
   }
-}
+  converted.test = converted.train;
+  data::SplitIndices split;
+  split.train = {0, 1, 2, 3};
+  std::string dir = TempPath("store");
+  ASSERT_TRUE(
+      data::WriteStore(dir, converted, split, data::SplitRule(), {}).ok());
 
-TEST(PreviewSourcesTest, RejectsWrongMagicAndTruncatedFiles) {
-  std::string labels = TempPath("labels.idx");
-  std::ofstream(labels, std::ios::binary) << IdxHeader(0x801, 1, 1, 1) << 'x';
-  absl::Status status = ReadIdxImages(labels).status();
+  absl::StatusOr<PreviewImages> loaded =
+      LoadStoreImages(dir + "/manifest.pb", "train", 1, 2);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->dataset, data::CIFAR10);
+  EXPECT_EQ(loaded->images.sizes(), (std::vector<int64_t>{2, 3, 2, 3}));
+  EXPECT_TRUE(
+      torch::equal(loaded->indices, torch::tensor({1, 2}, torch::kInt64)));
+  // Image 2, channel 1, y 1, x 2.
+  EXPECT_EQ(loaded->images.index({1, 1, 1, 2}).item<int>(), 100 + 10 + 6 + 1);
+
+  absl::Status status =
+      LoadStoreImages(dir + "/manifest.pb", "train", 3, 2).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find(labels), std::string::npos);
-
-  std::string truncated = TempPath("truncated.idx");
-  std::ofstream(truncated, std::ios::binary)
-      << IdxHeader(0x803, 2, 2, 2) << "abc";
-  EXPECT_EQ(ReadIdxImages(truncated).status().code(),
-            absl::StatusCode::kDataLoss);
-  EXPECT_EQ(ReadIdxImages(TempPath("missing.idx")).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_NE(status.message().find("manifest.pb"), std::string::npos) << status;
+  EXPECT_EQ(
+      LoadStoreImages(dir + "/manifest.pb", "extra", 0, 1).status().code(),
+      absl::StatusCode::kNotFound);
 }
 
 }  // namespace

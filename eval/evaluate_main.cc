@@ -29,7 +29,8 @@ ABSL_FLAG(std::string, out_dir, "",
           "Folder for evaluation.pb, report.md, figures/.");
 ABSL_FLAG(int64_t, batch_size, 256, "Images per forward pass.");
 ABSL_FLAG(int64_t, limit_images, 0,
-          "Evaluate only the first N images of the split (0 = all).");
+          "Use only the first N images of the split and of the temperature "
+          "split (0 = all); for quick runs.");
 ABSL_FLAG(int64_t, corruption_images, 1000,
           "Images per corruption and severity: the first N of the split "
           "(0 skips the robustness suite; 50 runs of N images each).");

@@ -251,8 +251,10 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
     ASSIGN_OR_RETURN(const data::SplitData* held_out,
                      store.split(options.temperature_split));
     const torch::Tensor held_logits =
-        SplitLogits(ctx, *held_out, 0, nullptr, nullptr);
-    auto temperature = FitTemperature(held_logits, held_out->labels);
+        SplitLogits(ctx, *held_out, options.limit_images, nullptr, nullptr);
+    const torch::Tensor held_labels =
+        FirstLabels(*held_out, options.limit_images);
+    auto temperature = FitTemperature(held_logits, held_labels);
     if (!temperature.ok()) {
       return absl::Status(temperature.status().code(),
                           absl::StrCat(options.model_path, " on split '",
@@ -260,13 +262,13 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
                                        "': ", temperature.status().message()));
     }
     report.set_temperature(*temperature);
-    report.set_temperature_fit_images(held_out->labels.size(0));
+    report.set_temperature_fit_images(held_labels.size(0));
     *report.mutable_calibration_scaled() =
         MeasureCalibration(torch::softmax(logits / *temperature, 1), labels);
     report.mutable_calibration_scaled()->set_nll(
         MeanNll(logits, labels, *temperature));
     LOG(INFO) << "temperature " << *temperature << " fitted on "
-              << held_out->labels.size(0) << " " << held_out->name << " images";
+              << held_labels.size(0) << " " << held_out->name << " images";
   }
 
   if (options.corruption_images > 0) {

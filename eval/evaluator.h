@@ -22,7 +22,9 @@ struct EvaluateOptions {
   // Split the temperature is fitted on; empty = no temperature scaling.
   std::string temperature_split = "validation";
   int64_t batch_size = 256;  // images per forward (also the throughput batch)
-  int64_t limit_images = 0;  // evaluate only the first N images (0 = all)
+  // Use only the first N images of the split and of the temperature split
+  // (0 = all); for quick runs.
+  int64_t limit_images = 0;
   // Images of the corruption suite: the first N of the split (0 = skip).
   int64_t corruption_images = 1000;
   uint64_t corruption_seed = 0;

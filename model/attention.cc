@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "glog/logging.h"
+#include "model/dispatch.h"
 #include "model/layers.h"
 
 namespace vit_moe::model {
@@ -84,8 +85,11 @@ torch::Tensor AttentionImpl::forward_queries(const torch::Tensor& x,
   // so one batched matmul serves every image; padding rows are zero and
   // their outputs are never read.
   torch::Tensor image = torch::div(query_index, n, "floor");  // [S]
-  torch::Tensor counts = torch::bincount(image, {}, b);       // [B]
-  const int64_t m = counts.max().item<int64_t>();
+  torch::Tensor counts = CountValues(image, b);               // [B]
+  // The tightest M needs the host to read a device value; off the CPU that
+  // stalls the launch queue, which costs more than padding every image to
+  // N query rows (attention scores are a small part of a block's work).
+  const int64_t m = x.is_cpu() ? counts.max().item<int64_t>() : n;
   torch::Tensor first = torch::cumsum(counts, 0) - counts;  // [B]
   torch::Tensor rank = torch::arange(s, query_index.options()) -
                        first.index_select(0, image);  // [S]

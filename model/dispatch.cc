@@ -4,6 +4,12 @@
 
 namespace vit_moe::model {
 
+torch::Tensor CountValues(const torch::Tensor& values, int64_t bins) {
+  torch::Tensor flat = values.reshape({-1});
+  return torch::zeros({bins}, flat.options())
+      .scatter_add_(0, flat, torch::ones_like(flat));
+}
+
 int64_t ExpertCapacity(double capacity_factor, int64_t tokens, int64_t top_k,
                        int64_t num_experts) {
   if (capacity_factor <= 0.0) return 0;
@@ -22,14 +28,13 @@ DispatchPlan PlanDispatch(const torch::Tensor& top_experts,
   torch::Tensor rank = torch::arange(k, index_options).repeat(t);  // [T*K]
 
   DispatchPlan plan;
-  torch::Tensor kept_slots;  // slot ids that survive, any order
   if (capacity > 0) {
     // Order slots by (expert, k, token): the position within an expert's run
     // is the slot's priority.
     torch::Tensor order =
         std::get<1>(torch::sort(expert * (k * t) + rank * t + token));
     torch::Tensor sorted_expert = expert.index_select(0, order);
-    torch::Tensor counts = torch::bincount(expert, {}, num_experts);
+    torch::Tensor counts = CountValues(expert, num_experts);
     torch::Tensor first = torch::cumsum(counts, 0) - counts;
     torch::Tensor position = torch::arange(t * k, index_options) -
                              first.index_select(0, sorted_expert);
@@ -37,26 +42,26 @@ DispatchPlan PlanDispatch(const torch::Tensor& top_experts,
     plan.keep = torch::zeros({t * k}, index_options.dtype(torch::kBool))
                     .index_put_({order}, keep_sorted)
                     .view({t, k});
-    kept_slots = torch::nonzero(plan.keep.reshape({-1})).reshape({-1});
   } else {
     plan.keep = torch::ones({t, k}, index_options.dtype(torch::kBool));
-    kept_slots = torch::arange(t * k, index_options);
   }
 
-  torch::Tensor kept_expert = expert.index_select(0, kept_slots);
-  torch::Tensor kept_token = token.index_select(0, kept_slots);
-  torch::Tensor order = std::get<1>(torch::sort(kept_expert * t + kept_token));
-  torch::Tensor slots = kept_slots.index_select(0, order);  // [S]
-  plan.token = token.index_select(0, slots);
-  plan.gate = gates.reshape({-1}).index_select(0, slots);
-
+  // Dropped slots sort after every kept one (as if owned by expert E), so
+  // the kept slots are a prefix and the per-expert counts - the one value
+  // the host must read, for the slices - are the only device-to-host copy.
+  torch::Tensor keep = plan.keep.reshape({-1});
+  torch::Tensor owner = torch::where(keep, expert, num_experts);  // [T*K]
+  torch::Tensor slots = std::get<1>(torch::sort(owner * t + token));
   torch::Tensor counts =
-      torch::bincount(kept_expert, {}, num_experts).to(torch::kCPU);
+      CountValues(owner, num_experts + 1).to(torch::kCPU);  // [E + 1]
   plan.expert_begin.assign(num_experts + 1, 0);
   auto c = counts.accessor<int64_t, 1>();
   for (int64_t e = 0; e < num_experts; ++e) {
     plan.expert_begin[e + 1] = plan.expert_begin[e] + c[e];
   }
+  slots = slots.narrow(0, 0, plan.expert_begin[num_experts]);  // [S]
+  plan.token = token.index_select(0, slots);
+  plan.gate = gates.reshape({-1}).index_select(0, slots);
   return plan;
 }
 

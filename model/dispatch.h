@@ -27,6 +27,11 @@ struct DispatchPlan {
   torch::Tensor keep;  // [T, K] bool, false for slots dropped by capacity
 };
 
+// How often each value in [0, bins) occurs in `values` (any shape, int64):
+// [bins] int64 on values' device. Unlike torch::bincount, which reads the
+// input's min and max back to the host on CUDA, this never synchronises.
+torch::Tensor CountValues(const torch::Tensor& values, int64_t bins);
+
 // Slots per expert for `tokens` tokens: ceil(factor * tokens * K / E);
 // 0 (unlimited) when factor is 0.
 int64_t ExpertCapacity(double capacity_factor, int64_t tokens, int64_t top_k,

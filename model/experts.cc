@@ -22,16 +22,21 @@ torch::Tensor BlockExpertImpl::DeltaForAll(const torch::Tensor& x) {
 torch::Tensor BlockExpertImpl::DeltaForTokens(const torch::Tensor& x,
                                               const torch::Tensor& tokens) {
   const int64_t n = x.size(1), d = x.size(2);
-  // Only images with at least one routed token need keys and values.
-  torch::Tensor image = torch::div(tokens, n, "floor");  // [S]
-  auto [images, local_image] =
-      at::_unique(image, /*sorted=*/true, /*return_inverse=*/true);
-  torch::Tensor local_tokens = tokens;  // [S] into B'*N
-  torch::Tensor x_images = x;           // [B', N, D]
-  // With many routed tokens every image is involved; skip the copy then.
-  if (images.size(0) < x.size(0)) {
-    local_tokens = local_image * n + (tokens - image * n);
-    x_images = x.index_select(0, images);
+  // Only images with at least one routed token need keys and values. Finding
+  // them has a data-dependent size, i.e. a host synchronisation, so off the
+  // CPU every image keeps its keys and values (at seed batch sizes nearly
+  // every image has a token for every expert anyway).
+  torch::Tensor x_images = x;  // [B', N, D]
+  torch::Tensor local_tokens = tokens;
+  if (x.is_cpu()) {
+    torch::Tensor image = torch::div(tokens, n, "floor");  // [S]
+    auto [images, local_image] =
+        at::_unique(image, /*sorted=*/true, /*return_inverse=*/true);
+    // With many routed tokens every image is involved; skip the copy then.
+    if (images.size(0) < x.size(0)) {
+      local_tokens = local_image * n + (tokens - image * n);  // [S]
+      x_images = x.index_select(0, images);
+    }
   }
   torch::Tensor a =
       attn->forward_queries(norm1->forward(x_images), local_tokens);  // [S, D]

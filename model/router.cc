@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "glog/logging.h"
+#include "model/dispatch.h"
 #include "model/layers.h"
 
 namespace vit_moe::model {
@@ -53,8 +54,7 @@ Routing RouterImpl::forward(const torch::Tensor& x) {
 
 torch::Tensor ExpertLoad(const torch::Tensor& top_experts,
                          int64_t num_experts) {
-  return torch::bincount(top_experts.reshape({-1}), {}, num_experts)
-      .to(torch::kFloat);
+  return CountValues(top_experts, num_experts).to(torch::kFloat);
 }
 
 torch::Tensor BalanceLoss(const torch::Tensor& probs,

@@ -14,6 +14,10 @@ ABSL_FLAG(std::string, config, "", "TrainConfig text file (required).");
 ABSL_FLAG(bool, resume, false,
           "Continue from <output_dir>/checkpoint.pt exactly where it stopped "
           "(same config required).");
+ABSL_FLAG(std::optional<std::string>, manifest, std::nullopt,
+          "Overrides manifest (the DatasetManifest to train on).");
+ABSL_FLAG(std::optional<std::string>, normalization, std::nullopt,
+          "Overrides normalization (the Normalization artifact).");
 ABSL_FLAG(std::optional<int>, epochs, std::nullopt,
           "Overrides schedule.epochs.");
 ABSL_FLAG(std::optional<int>, batch_size, std::nullopt,
@@ -27,9 +31,10 @@ ABSL_FLAG(std::optional<std::string>, device, std::nullopt,
           "Overrides device: auto, cpu or cuda.");
 ABSL_FLAG(std::optional<int>, checkpoint_every_steps, std::nullopt,
           "Overrides checkpoint_every_steps (0 = epoch ends only).");
-ABSL_FLAG(std::optional<bool>, debug, std::nullopt,
-          "Overrides debug.enabled (anomaly detection, per-step NaN/Inf "
-          "checks and routing statistics).");
+ABSL_FLAG(bool, debug, false,
+          "Turns DEBUG mode on (debug.enabled: anomaly detection, per-step "
+          "NaN/Inf checks and routing statistics); off leaves the config's "
+          "setting.");
 
 namespace vit_moe::pipeline {
 
@@ -38,6 +43,10 @@ std::string ConfigFlag() { return absl::GetFlag(FLAGS_config); }
 bool ResumeFlag() { return absl::GetFlag(FLAGS_resume); }
 
 absl::Status ApplyFlagOverrides(TrainConfig* config) {
+  if (auto v = absl::GetFlag(FLAGS_manifest)) config->set_manifest(*v);
+  if (auto v = absl::GetFlag(FLAGS_normalization)) {
+    config->set_normalization(*v);
+  }
   if (auto v = absl::GetFlag(FLAGS_epochs)) {
     config->mutable_schedule()->set_epochs(*v);
   }
@@ -54,9 +63,7 @@ absl::Status ApplyFlagOverrides(TrainConfig* config) {
   if (auto v = absl::GetFlag(FLAGS_checkpoint_every_steps)) {
     config->set_checkpoint_every_steps(*v);
   }
-  if (auto v = absl::GetFlag(FLAGS_debug)) {
-    config->mutable_debug()->set_enabled(*v);
-  }
+  if (absl::GetFlag(FLAGS_debug)) config->mutable_debug()->set_enabled(true);
   if (int threads = absl::GetFlag(FLAGS_threads); threads != 0) {
     config->set_threads(threads);
   }

@@ -259,6 +259,23 @@ TEST_F(TrainTest, DivergingLearningRateStopsAndKeepsLastCheckpoint) {
   }
 }
 
+TEST_F(TrainTest, DebugModeReportsEveryStepAndNamesTheDivergingStep) {
+  auto [code, log] = RunTrain(Args("debug", {"--debug", "--epochs=2"}));
+  ASSERT_EQ(code, 0) << log;
+  // 72 training images, batch 12: six steps per epoch, each with its
+  // routing line.
+  for (int step = 1; step <= 12; ++step) {
+    EXPECT_THAT(log, HasSubstr(absl::StrCat("step ", step, " loss ")));
+  }
+  EXPECT_THAT(log, HasSubstr("routing layer 0:"));
+
+  auto [bad, bad_log] =
+      RunTrain(Args("debug_nan", {"--debug", "--learning_rate=1e6"}));
+  EXPECT_EQ(bad, 1) << bad_log;
+  EXPECT_THAT(bad_log, HasSubstr("error: "));
+  EXPECT_THAT(bad_log, ::testing::ContainsRegex("step [0-9]+"));
+}
+
 TEST_F(TrainTest, BadConfigIsOneLineErrorWithExitTwo) {
   auto [code, log] = RunTrain(Args("bad", {"--epochs=0"}));
   EXPECT_EQ(code, 2);

@@ -2,13 +2,13 @@
 // onnxruntime (onnxruntime-node, CPU) on the exported ONNX model of the same
 // weights, side by side in one run:
 //   bazel run -c opt //model/onnx:latency_benchmark
-// Both sides use all cores and time each forward separately (LibTorch here,
-// onnxruntime inside node around InferenceSession.run, so process start-up
-// and model loading are excluded); rows report the mean per run and the
-// counters p50_ms / p95_ms. Read the ratio of rows run together; absolute
-// numbers depend on what else the machine is doing. Needs ci/setup.sh's
-// Node.js + onnxruntime-node. Models are randomly initialised (latency does
-// not depend on training).
+// Both sides use the same threads (--threads=N, default all cores) and time
+// each forward separately (LibTorch here, onnxruntime inside node around
+// InferenceSession.run, so process start-up and model loading are excluded);
+// rows report the mean per run and the counters p50_ms / p95_ms. Read the ratio
+// of rows run together; absolute numbers depend on what else the machine is
+// doing. Needs ci/setup.sh's Node.js + onnxruntime-node. Models are randomly
+// initialised (latency does not depend on training).
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 #include <torch/torch.h>
@@ -27,7 +27,7 @@
 namespace vit_moe::model::onnx_export {
 namespace {
 
-constexpr int kRuns = 200;
+constexpr int kRuns = 50;
 
 struct Case {
   ModelConfig config;
@@ -139,8 +139,25 @@ BENCHMARK_CAPTURE(BM_OnnxRuntimeBatch1, default, std::string("default"))
 }  // namespace
 }  // namespace vit_moe::model::onnx_export
 
+// --threads=N (default 0 = all cores) for both runtimes; on a loaded
+// machine 1 avoids measuring OpenMP threads waiting for each other.
+int TakeThreadsFlag(int* argc, char** argv) {
+  int threads = 0;
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--threads=", 0) == 0) {
+      threads = std::stoi(arg.substr(10));
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  *argc = kept;
+  return threads;
+}
+
 int main(int argc, char** argv) {
-  const int threads = vit_moe::ConfigureThreads(0);
+  const int threads = vit_moe::ConfigureThreads(TakeThreadsFlag(&argc, argv));
   benchmark::AddCustomContext("threads (torch and onnxruntime)",
                               std::to_string(threads));
   benchmark::Initialize(&argc, argv);

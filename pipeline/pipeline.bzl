@@ -1,0 +1,199 @@
+"""Rules that run the pipeline's stage binaries as Bazel build actions.
+
+Each stage is one action whose inputs are the upstream artifacts, the
+configs and the stage binary, and whose outputs are its artifacts. Bazel's
+action cache therefore re-runs exactly the stages whose inputs changed:
+editing gate thresholds re-runs only the gate; editing the training config
+re-runs train, evaluate and gate; nothing re-runs on a second build.
+
+Stage binaries are taken in the target configuration (cfg = "target"): the
+actions run on this machine anyway, and an exec-configured copy would compile
+every LibTorch source a second time.
+"""
+
+def _stage_action(ctx, executable, arguments, inputs, outputs, mnemonic, message):
+    ctx.actions.run(
+        executable = executable,
+        arguments = arguments,
+        inputs = inputs,
+        outputs = outputs,
+        mnemonic = mnemonic,
+        progress_message = message,
+        # Stages use every core themselves; they would only fight each other.
+        execution_requirements = {"cpu:2": ""},
+        use_default_shell_env = True,
+    )
+
+def _dataset_impl(ctx):
+    out = ctx.actions.declare_directory(ctx.label.name)
+    arguments = ["--dataset=" + ctx.attr.dataset, "--out_dir=" + out.path]
+    if ctx.files.local_files:
+        arguments.append("--mirror=" + ctx.files.local_files[0].dirname)
+    _stage_action(
+        ctx,
+        ctx.attr._download[DefaultInfo].files_to_run,
+        arguments,
+        ctx.files.local_files,
+        [out],
+        "DatasetDownload",
+        "Downloading and packing %s" % ctx.attr.dataset,
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+pipeline_dataset = rule(
+    implementation = _dataset_impl,
+    doc = "Runs //data:download: a packed store with manifest.pb. The pinned " +
+          "sources are compiled into the binary, so editing them re-runs it.",
+    attrs = {
+        "dataset": attr.string(mandatory = True),
+        "local_files": attr.label_list(
+            allow_files = True,
+            doc = "Source files on disk (one folder), read via --mirror; " +
+                  "without them the stage downloads (needs network).",
+        ),
+        "_download": attr.label(default = "//data:download", executable = True, cfg = "target"),
+    },
+)
+
+def _normalization_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".pb")
+    store = ctx.files.dataset[0]
+    _stage_action(
+        ctx,
+        ctx.attr._normalize[DefaultInfo].files_to_run,
+        ["--manifest=%s/manifest.pb" % store.path, "--out=" + out.path],
+        [store],
+        [out],
+        "DatasetNormalize",
+        "Computing normalization of %s" % ctx.attr.dataset.label,
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+pipeline_normalization = rule(
+    implementation = _normalization_impl,
+    doc = "Runs //data:normalize over a pipeline_dataset.",
+    attrs = {
+        "dataset": attr.label(mandatory = True),
+        "_normalize": attr.label(default = "//data:normalize", executable = True, cfg = "target"),
+    },
+)
+
+def _training_impl(ctx):
+    out = ctx.actions.declare_directory(ctx.label.name)
+    store = ctx.files.dataset[0]
+    _stage_action(
+        ctx,
+        ctx.attr._train[DefaultInfo].files_to_run,
+        [
+            "--config=" + ctx.file.config.path,
+            "--manifest=%s/manifest.pb" % store.path,
+            "--normalization=" + ctx.file.normalization.path,
+            "--output_dir=" + out.path,
+        ] + ctx.attr.flags,
+        [store, ctx.file.normalization, ctx.file.config],
+        [out],
+        "TrainModel",
+        "Training %s" % ctx.label,
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+pipeline_training = rule(
+    implementation = _training_impl,
+    doc = "Runs //pipeline:train: training_run.pb, best_model.pt, curves.",
+    attrs = {
+        "config": attr.label(allow_single_file = [".textproto"], mandatory = True),
+        "dataset": attr.label(mandatory = True),
+        "normalization": attr.label(allow_single_file = True, mandatory = True),
+        "flags": attr.string_list(doc = "Extra flags for the train binary."),
+        "_train": attr.label(default = "//pipeline:train", executable = True, cfg = "target"),
+    },
+)
+
+def _evaluation_impl(ctx):
+    out = ctx.actions.declare_directory(ctx.label.name)
+    store = ctx.files.dataset[0]
+    run = ctx.files.training[0]
+    _stage_action(
+        ctx,
+        ctx.attr._evaluate[DefaultInfo].files_to_run,
+        [
+            "--model=%s/best_model.pt" % run.path,
+            "--manifest=%s/manifest.pb" % store.path,
+            "--normalization=" + ctx.file.normalization.path,
+            "--split=" + ctx.attr.split,
+            "--out_dir=" + out.path,
+        ] + ctx.attr.flags,
+        [store, run, ctx.file.normalization],
+        [out],
+        "EvaluateModel",
+        "Evaluating %s" % ctx.attr.training.label,
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+pipeline_evaluation = rule(
+    implementation = _evaluation_impl,
+    doc = "Runs //eval:evaluate: report.pb, report.md and figures.",
+    attrs = {
+        "training": attr.label(mandatory = True),
+        "dataset": attr.label(mandatory = True),
+        "normalization": attr.label(allow_single_file = True, mandatory = True),
+        "split": attr.string(default = "test"),
+        "flags": attr.string_list(doc = "Extra flags for the evaluate binary."),
+        "_evaluate": attr.label(default = "//eval:evaluate", executable = True, cfg = "target"),
+    },
+)
+
+def _gate_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".txt")
+    report = ctx.files.evaluation[0]
+    ctx.actions.run_shell(
+        command = '"$1" --report="$2/evaluation.pb" --thresholds="$3" > "$4.tmp" 2>&1 && mv "$4.tmp" "$4" || { cat "$4.tmp"; exit 1; }',
+        arguments = [ctx.executable._gate.path, report.path, ctx.file.thresholds.path, out.path],
+        inputs = [report, ctx.file.thresholds],
+        tools = [ctx.attr._gate[DefaultInfo].files_to_run],
+        outputs = [out],
+        mnemonic = "AccuracyGate",
+        progress_message = "Gating %s" % ctx.attr.evaluation.label,
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+pipeline_gate = rule(
+    implementation = _gate_impl,
+    doc = "Runs //eval:gate; the build fails when a threshold is missed.",
+    attrs = {
+        "evaluation": attr.label(mandatory = True),
+        "thresholds": attr.label(allow_single_file = [".textproto"], mandatory = True),
+        "_gate": attr.label(default = "//eval:gate", executable = True, cfg = "target"),
+    },
+)
+
+def vit_moe_pipeline(name, dataset, train_config, thresholds, local_files = [], train_flags = [], eval_flags = []):
+    """download -> normalize -> train -> evaluate -> gate, as `name`.
+
+    Every target is tagged manual: `bazel build //...` must not start an
+    hour of training or a download; name the chain to run it.
+    """
+    pipeline_dataset(name = name + "_data", dataset = dataset, local_files = local_files, tags = ["manual"])
+    pipeline_normalization(name = name + "_normalization", dataset = name + "_data", tags = ["manual"])
+    pipeline_training(
+        tags = ["manual"],
+        name = name + "_training",
+        config = train_config,
+        dataset = name + "_data",
+        normalization = name + "_normalization",
+        flags = train_flags,
+    )
+    pipeline_evaluation(
+        tags = ["manual"],
+        name = name + "_evaluation",
+        training = name + "_training",
+        dataset = name + "_data",
+        normalization = name + "_normalization",
+        flags = eval_flags,
+    )
+    pipeline_gate(name = name + "_gate", evaluation = name + "_evaluation", thresholds = thresholds, tags = ["manual"])
+    native.filegroup(
+        name = name,
+        tags = ["manual"],
+        srcs = [name + "_gate", name + "_evaluation", name + "_training"],
+    )

@@ -1,0 +1,80 @@
+#include "pipeline/reproduce.h"
+
+#include <filesystem>
+
+#include "common/atomic_file.h"
+#include "common/proto_io.h"
+#include "gtest/gtest.h"
+#include "pipeline/config.h"
+#include "pipeline/test_dataset.h"
+#include "pipeline/trainer.h"
+
+namespace vit_moe::pipeline {
+namespace {
+
+TrainConfig TinyConfig(const testing::TestDataset& data,
+                       const std::string& out) {
+  TrainConfig config;
+  EXPECT_TRUE(ParseTextProto(R"(
+model {
+  preset: "default"
+  conv_stem_layers: 0
+  patch_size: 4
+  embed_dim: 16
+  depth: 2
+  num_heads: 2
+  moe { num_experts: 4 top_k: 2 }
+}
+augment { preset: "light" }
+optimizer { learning_rate: 0.003 }
+schedule { epochs: 2 }
+batch_size: 12
+eval { start_epoch: 1 every_epochs: 1 }
+seed: 7
+threads: 1
+)",
+                             "tiny", &config)
+                  .ok());
+  config.set_manifest(data.manifest);
+  config.set_normalization(data.normalization);
+  config.set_output_dir(out);
+  FillTrainDefaults(&config);
+  return config;
+}
+
+TEST(ReproduceTest, ReRunFromArtifactMatchesAndTamperingIsCaught) {
+  std::string root = ::testing::TempDir() + "/reproduce_test";
+  std::filesystem::remove_all(root);
+  auto data = testing::WriteTestDataset(root + "/store");
+  ASSERT_TRUE(data.ok()) << data.status();
+  auto recorded = RunTraining(TinyConfig(*data, root + "/first"), {});
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+
+  ReproduceOptions options;
+  options.output_dir = root + "/again";
+  auto reproduced = ReproduceRun(*recorded, options);
+  ASSERT_TRUE(reproduced.ok()) << reproduced.status();
+  EXPECT_TRUE(CompareRuns(*recorded, *reproduced).empty());
+
+  // A different result is reported field by field.
+  TrainingRun altered = *reproduced;
+  altered.mutable_epochs(0)->set_train_loss(123.0);
+  altered.set_checkpoint_sha256("0000");
+  EXPECT_EQ(CompareRuns(*recorded, altered).size(), 2u);
+
+  // A changed input is refused before any training, naming it.
+  std::string normalization = root + "/changed_normalization.pb";
+  auto bytes = ReadFile(data->normalization);
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(WriteFileAtomically(normalization, *bytes + " ").ok());
+  options.output_dir = root + "/refused";
+  options.normalization = normalization;
+  auto refused = ReproduceRun(*recorded, options);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("normalization"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(root + "/refused"));
+}
+
+}  // namespace
+}  // namespace vit_moe::pipeline
