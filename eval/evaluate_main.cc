@@ -12,6 +12,7 @@
 #include "common/proto_io.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
+#include "data/user_path.h"
 #include "eval/evaluator.h"
 #include "eval/report.h"
 
@@ -62,10 +63,12 @@ absl::Status Run(const std::vector<std::string>& positional) {
                                       "'; see --help");
   }
   EvaluateOptions options;
-  options.model_path = absl::GetFlag(FLAGS_model);
-  options.manifest_path = absl::GetFlag(FLAGS_manifest);
-  options.normalization_path = absl::GetFlag(FLAGS_normalization);
-  const std::string out_dir = absl::GetFlag(FLAGS_out_dir);
+  options.model_path = data::ResolveUserPath(absl::GetFlag(FLAGS_model));
+  options.manifest_path = data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
+  options.normalization_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
+  const std::string out_dir =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_out_dir));
   if (options.model_path.empty() || options.manifest_path.empty() ||
       options.normalization_path.empty() || out_dir.empty()) {
     return absl::InvalidArgumentError(

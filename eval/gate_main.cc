@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/startup.h"
+#include "data/user_path.h"
 #include "eval/gate.h"
 
 ABSL_FLAG(std::string, report, "",
@@ -20,8 +21,10 @@ int Run(const std::vector<std::string>& positional) {
     return ReportError(absl::InvalidArgumentError(
         "unexpected argument '" + positional[0] + "'; see --help"));
   }
-  const std::string report_path = absl::GetFlag(FLAGS_report);
-  const std::string thresholds_path = absl::GetFlag(FLAGS_thresholds);
+  const std::string report_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_report));
+  const std::string thresholds_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_thresholds));
   if (report_path.empty() || thresholds_path.empty()) {
     return ReportError(
         absl::InvalidArgumentError("--report and --thresholds are required"));

@@ -13,6 +13,7 @@
 #include "common/status_macros.h"
 #include "data/dataset.pb.h"
 #include "data/normalization.h"
+#include "data/user_path.h"
 #include "eval/predict.h"
 #include "model/checkpoint.h"
 #include "model/vit_moe.h"
@@ -30,8 +31,10 @@ namespace vit_moe::eval {
 namespace {
 
 absl::Status Run(const std::vector<std::string>& images) {
-  const std::string model_path = absl::GetFlag(FLAGS_model);
-  const std::string norm_path = absl::GetFlag(FLAGS_normalization);
+  const std::string model_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_model));
+  const std::string norm_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
   if (model_path.empty() || norm_path.empty() || images.empty()) {
     return absl::InvalidArgumentError(
         "--model, --normalization and at least one image are required");
@@ -50,7 +53,8 @@ absl::Status Run(const std::vector<std::string>& images) {
                      model_path, " expects ", config.in_channels()));
   }
   std::vector<std::string> names;
-  if (const std::string manifest_path = absl::GetFlag(FLAGS_manifest);
+  if (const std::string manifest_path =
+          data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
       !manifest_path.empty()) {
     data::DatasetManifest manifest;
     RETURN_IF_ERROR(ReadBinaryProto(manifest_path, &manifest));
@@ -89,10 +93,12 @@ absl::Status Run(const std::vector<std::string>& images) {
 }  // namespace vit_moe::eval
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> images = vit_moe::InitStage(
+  std::vector<std::string> images = vit_moe::InitStage(
       argc, argv,
       "Classifies image files (PPM, PNG, JPEG) with a trained model.\n"
       "usage: predict --model=M --normalization=N [--manifest=S] IMAGE...");
+  for (std::string& image : images)
+    image = vit_moe::data::ResolveUserPath(image);
   const absl::Status status = vit_moe::eval::Run(images);
   if (!status.ok()) return vit_moe::ReportError(status);
   return 0;

@@ -16,6 +16,7 @@
 #include "common/status_macros.h"
 #include "data/dataset.pb.h"
 #include "data/normalization.pb.h"
+#include "data/user_path.h"
 #include "model/checkpoint.h"
 #include "model/onnx/vit_moe_export.h"
 
@@ -33,31 +34,24 @@ ABSL_FLAG(std::string, normalization, "",
 namespace vit_moe::model::onnx_export {
 namespace {
 
-// `bazel run` starts us in the runfiles tree; relative paths are meant
-// relative to the folder the user ran it from.
-std::string UserPath(const std::string& path) {
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || path[0] == '/' || cwd == nullptr || *cwd == '\0') {
-    return path;
-  }
-  return (std::filesystem::path(cwd) / path).string();
-}
-
 absl::Status Run() {
-  const std::string model_path = UserPath(absl::GetFlag(FLAGS_model));
-  const std::string out = UserPath(absl::GetFlag(FLAGS_out));
+  const std::string model_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_model));
+  const std::string out = data::ResolveUserPath(absl::GetFlag(FLAGS_out));
   if (model_path.empty() || out.empty()) {
     return absl::InvalidArgumentError("--model and --out are required");
   }
   ExportMetadata meta;
-  if (const std::string path = UserPath(absl::GetFlag(FLAGS_manifest));
+  if (const std::string path =
+          data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
       !path.empty()) {
     data::DatasetManifest manifest;
     RETURN_IF_ERROR(ReadBinaryProto(path, &manifest));
     meta.class_names.assign(manifest.class_names().begin(),
                             manifest.class_names().end());
   }
-  if (const std::string path = UserPath(absl::GetFlag(FLAGS_normalization));
+  if (const std::string path =
+          data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
       !path.empty()) {
     meta.normalization.emplace();
     RETURN_IF_ERROR(ReadBinaryProto(path, &*meta.normalization));
