@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   bazel-bootstrap bazel-rules-java openjdk-17-jdk-headless
   g++ clang libclang-rt-14-dev clang-format
-  libtorch-dev libopenblas0-openmp libgloo-dev
+  libtorch-dev libopenblas0-openmp libgloo-dev libgoogle-perftools-dev
   libabsl-dev libprotobuf-dev protobuf-compiler libgoogle-glog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopencv-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libarchive-dev libonnx-dev

@@ -24,6 +24,10 @@ TEST(StartupTest, OptimizedBlasIsLoaded) {
   EXPECT_TRUE(UsingOptimizedBlas());
 }
 
+TEST(StartupTest, BinariesAllocateWithTcmalloc) {
+  EXPECT_TRUE(UsingTcmalloc());
+}
+
 TEST(StartupTest, UserErrorsExitWithTwo) {
   EXPECT_EQ(ReportError(absl::InvalidArgumentError("cfg: bad field")),
             kExitUserError);

@@ -2,6 +2,7 @@
 // process on the same global batches, a killed rank, and the start-up
 // errors (unreachable store, a world size that does not divide the batch).
 #include <fcntl.h>
+#include <glog/logging.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "pipeline/checkpoint.h"
 #include "pipeline/distributed/process.h"
 #include "pipeline/test_dataset.h"
+#include "pipeline/train_subprocess.h"
 #include "pipeline/training_run.pb.h"
 
 namespace vit_moe::pipeline {
@@ -29,11 +31,6 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr int kHung = -1000;
-
-std::string TrainBinary() {
-  return absl::StrCat(std::getenv("TEST_SRCDIR"), "/",
-                      std::getenv("TEST_WORKSPACE"), "/pipeline/train");
-}
 
 std::map<std::string, std::string> RankEnv(int rank, int world_size, int port) {
   return {{"RANK", std::to_string(rank)},
@@ -48,19 +45,11 @@ std::map<std::string, std::string> RankEnv(int rank, int world_size, int port) {
 pid_t Spawn(const std::vector<std::string>& args,
             const std::map<std::string, std::string>& env,
             const std::string& log) {
-  pid_t pid = fork();
-  if (pid != 0) return pid;
-  int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  dup2(fd, STDOUT_FILENO);
-  dup2(fd, STDERR_FILENO);
-  for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-  std::string binary = TrainBinary();
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv = {binary.data()};
-  for (std::string& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  execv(binary.c_str(), argv.data());
-  _exit(127);
+  int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  CHECK_GE(fd, 0) << log;
+  pid_t pid = testing::StartTrain(args, env, {fd, fd});
+  close(fd);
+  return pid;
 }
 
 // Exit status (-signal when killed), or kHung after SIGKILLing a child
@@ -76,7 +65,7 @@ int Wait(pid_t pid, std::chrono::seconds limit) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return testing::ExitCode(status);
 }
 
 std::string Log(const std::string& path) { return ReadFile(path).value_or(""); }

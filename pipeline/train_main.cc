@@ -47,9 +47,13 @@ absl::Status Run() {
         static_cast<int>(std::thread::hardware_concurrency()) / per_machine));
   }
   ASSIGN_OR_RETURN(TrainingRun run, RunTraining(config, options));
-  std::printf("best epoch %d: validation accuracy %.4f; wrote %s/%s\n",
-              run.best_epoch(), run.best_validation_accuracy(),
-              config.output_dir().c_str(), kTrainingRunFile);
+  std::printf(
+      "best epoch %d: validation accuracy %.4f; %.0f s, peak memory %.2f GiB; "
+      "wrote %s/%s\n",
+      run.best_epoch(), run.best_validation_accuracy(),
+      run.timing().wall_seconds(),
+      run.timing().peak_resident_bytes() / double{1 << 30},
+      config.output_dir().c_str(), kTrainingRunFile);
   return absl::OkStatus();
 }
 

@@ -20,17 +20,13 @@
 #include "common/proto_io.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/test_dataset.h"
+#include "pipeline/train_subprocess.h"
 #include "pipeline/training_run.pb.h"
 
 namespace vit_moe::pipeline {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string TrainBinary() {
-  return absl::StrCat(std::getenv("TEST_SRCDIR"), "/",
-                      std::getenv("TEST_WORKSPACE"), "/pipeline/train");
-}
 
 struct Child {
   pid_t pid = -1;
@@ -40,24 +36,12 @@ struct Child {
 // Starts the train binary with `args`; its stderr comes back through a pipe.
 Child Spawn(const std::vector<std::string>& args) {
   int fds[2];
-  CHECK_EQ(pipe(fds), 0);
+  CHECK_EQ(pipe2(fds, O_CLOEXEC), 0);
+  int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  CHECK_GE(devnull, 0);
   Child child;
-  child.pid = fork();
-  CHECK_GE(child.pid, 0);
-  if (child.pid == 0) {
-    dup2(fds[1], STDERR_FILENO);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, STDOUT_FILENO);
-    close(fds[0]);
-    std::vector<char*> argv;
-    std::string binary = TrainBinary();
-    argv.push_back(binary.data());
-    std::vector<std::string> copy = args;
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
+  child.pid = testing::StartTrain(args, {}, {devnull, fds[1]});
+  close(devnull);
   close(fds[1]);
   child.stderr_fd = fds[0];
   return child;
@@ -86,8 +70,7 @@ std::pair<int, std::string> Await(Child child,
   close(child.stderr_fd);
   int status = 0;
   waitpid(child.pid, &status, 0);
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  return {code, text};
+  return {testing::ExitCode(status), text};
 }
 
 std::pair<int, std::string> RunTrain(const std::vector<std::string>& args) {
@@ -185,6 +168,7 @@ TEST_F(TrainTest, SameSeedAndThreadsGiveIdenticalMetricsAndCheckpoints) {
   EXPECT_EQ(a.checkpoint_sha256(), Sha("det_a", "best_model.pt"));
   EXPECT_EQ(a.timing().epochs_size(), 3);
   EXPECT_GT(a.timing().matmul_peak_flops_per_second(), 0);
+  EXPECT_GT(a.timing().peak_resident_bytes(), 10 << 20);  // bytes, not KiB
 
   // A different seed must change the numbers, or the comparison proves
   // nothing.

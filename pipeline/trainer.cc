@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "common/atomic_file.h"
 #include "common/digest.h"
+#include "common/memory.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
 #include "data/loader.h"
@@ -632,6 +633,7 @@ TrainingRun Trainer::Report() const {
   run.set_world_size(world_.world_size);
   *run.mutable_timing() = timing_;
   run.mutable_timing()->set_wall_seconds(SecondsSince(run_start_));
+  run.mutable_timing()->set_peak_resident_bytes(PeakResidentBytes());
   return run;
 }
 

@@ -19,7 +19,8 @@ namespace vit_moe::distributed {
 
 absl::StatusOr<pid_t> SpawnProcess(
     const std::vector<std::string>& argv,
-    const std::map<std::string, std::string>& extra_env) {
+    const std::map<std::string, std::string>& extra_env,
+    const ChildOutput& output) {
   std::vector<std::string> env_strings;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string text(*entry);
@@ -37,9 +38,18 @@ absl::StatusOr<pid_t> SpawnProcess(
   for (std::string& arg : argv_copy) argv_pointers.push_back(arg.data());
   argv_pointers.push_back(nullptr);
 
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (output.stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, output.stdout_fd, STDOUT_FILENO);
+  }
+  if (output.stderr_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, output.stderr_fd, STDERR_FILENO);
+  }
   pid_t pid = 0;
-  int error = posix_spawnp(&pid, argv_pointers[0], nullptr, nullptr,
+  int error = posix_spawnp(&pid, argv_pointers[0], &actions, nullptr,
                            argv_pointers.data(), env_pointers.data());
+  posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
     return absl::NotFoundError(absl::StrCat("cannot start ", argv.front(), ": ",
                                             std::strerror(error)));

@@ -13,11 +13,19 @@
 
 namespace vit_moe::distributed {
 
+// Where a child's stdout and stderr go: a file descriptor of the parent
+// (a pipe, a log file), or -1 to share the parent's.
+struct ChildOutput {
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
 // Starts `argv` (argv[0] is the program path) with the current environment
 // plus `extra_env`. Returns the child's pid.
 absl::StatusOr<pid_t> SpawnProcess(
     const std::vector<std::string>& argv,
-    const std::map<std::string, std::string>& extra_env);
+    const std::map<std::string, std::string>& extra_env,
+    const ChildOutput& output = {});
 
 // Waits for any of `pids` to exit; returns its pid and sets `exit_code`
 // (128 + signal number for a signalled child).
