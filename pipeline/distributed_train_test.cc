@@ -21,7 +21,6 @@
 #include "common/proto_io.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/distributed/process.h"
-#include "pipeline/test_dataset.h"
 #include "pipeline/train_subprocess.h"
 #include "pipeline/training_run.pb.h"
 
@@ -82,19 +81,14 @@ class DistributedTrainTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     root_ = new std::string(::testing::TempDir() + "/distributed_train_test");
-    absl::StatusOr<testing::TestDataset> data =
-        testing::WriteTestDataset(*root_ + "/store");
-    ASSERT_TRUE(data.ok()) << data.status();
     // No dropout, drop-path, router noise or batch mixing: with those the
     // ranks draw other random numbers than one process on the same batch.
     // Class-token pooling: sequence pooling's bias has an exactly zero
     // gradient (softmax over tokens ignores a shift), so its gradient is
     // rounding noise that AdamW scales up to learning-rate-sized steps,
     // different for every summation order.
-    std::string config = absl::StrCat(
-        "manifest: \"", data->manifest, "\"\n", "normalization: \"",
-        data->normalization, "\"\n", "output_dir: \"", *root_, "/unused\"\n",
-        R"(model {
+    absl::StatusOr<std::string> config =
+        testing::WriteTinyRun(*root_, R"(model {
   preset: "default"
   conv_stem_layers: 0
   patch_size: 4
@@ -116,16 +110,13 @@ threads: 1
 log_every_steps: 1
 distributed { backend: "gloo" timeout_seconds: 20 }
 )");
-    config_ = new std::string(*root_ + "/tiny.textproto");
-    ASSERT_TRUE(WriteFileAtomically(*config_, config).ok());
+    ASSERT_TRUE(config.ok()) << config.status();
+    config_ = new std::string(*config);
   }
 
-  static std::vector<std::string> Args(const std::string& out,
-                                       std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--config=" + *config_,
-                                     "--output_dir=" + *root_ + "/" + out};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
+  static std::vector<std::string> Args(
+      const std::string& out, const std::vector<std::string>& extra = {}) {
+    return testing::TrainArgs(*config_, *root_ + "/" + out, extra);
   }
 
   static std::string LogPath(const std::string& name) {

@@ -9,9 +9,22 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "pipeline/distributed/process.h"
 
 namespace vit_moe::pipeline::testing {
+
+// Writes a tiny synthetic store under `root`/store and a TrainConfig
+// `root`/tiny.textproto that trains on it: the store's fields followed by
+// `settings` (TrainConfig text). Returns the config's path.
+absl::StatusOr<std::string> WriteTinyRun(const std::string& root,
+                                         absl::string_view settings);
+
+// Flags for a run of `config` writing into `output_dir`, then `extra`.
+std::vector<std::string> TrainArgs(const std::string& config,
+                                   const std::string& output_dir,
+                                   const std::vector<std::string>& extra = {});
 
 // Starts the test's runfiles copy of //pipeline:train with `args` and
 // `extra_env`; CHECK-fails when it cannot (a broken test setup).

@@ -19,7 +19,6 @@
 #include "common/digest.h"
 #include "common/proto_io.h"
 #include "pipeline/checkpoint.h"
-#include "pipeline/test_dataset.h"
 #include "pipeline/train_subprocess.h"
 #include "pipeline/training_run.pb.h"
 
@@ -81,13 +80,8 @@ class TrainTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     root_ = new std::string(::testing::TempDir() + "/train_test");
-    absl::StatusOr<testing::TestDataset> data =
-        testing::WriteTestDataset(*root_ + "/store");
-    ASSERT_TRUE(data.ok()) << data.status();
-    std::string config = absl::StrCat(
-        "manifest: \"", data->manifest, "\"\n", "normalization: \"",
-        data->normalization, "\"\n", "output_dir: \"", *root_, "/unused\"\n",
-        R"(model {
+    absl::StatusOr<std::string> config =
+        testing::WriteTinyRun(*root_, R"(model {
   preset: "default"
   conv_stem_layers: 0
   patch_size: 4
@@ -107,16 +101,13 @@ seed: 42
 threads: 2
 log_every_steps: 1
 )");
-    config_ = new std::string(*root_ + "/tiny.textproto");
-    ASSERT_TRUE(WriteFileAtomically(*config_, config).ok());
+    ASSERT_TRUE(config.ok()) << config.status();
+    config_ = new std::string(*config);
   }
 
-  static std::vector<std::string> Args(const std::string& out,
-                                       std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--config=" + *config_,
-                                     "--output_dir=" + *root_ + "/" + out};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
+  static std::vector<std::string> Args(
+      const std::string& out, const std::vector<std::string>& extra = {}) {
+    return testing::TrainArgs(*config_, *root_ + "/" + out, extra);
   }
 
   static TrainingRun ReadRun(const std::string& out) {
