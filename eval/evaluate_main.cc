@@ -1,8 +1,9 @@
 // //eval:evaluate - evaluates a trained model on a split of a dataset store
 // and writes evaluation.pb (binary EvaluationReport), report.md and figures/.
 //
-//   bazel run //eval:evaluate -- --model=run/best_model.pt \
-//     --manifest=store/manifest.pb --normalization=store/normalization.pb \
+// One command line (see --help):
+//   bazel run //eval:evaluate -- --model=run/best_model.pt
+//     --manifest=store/manifest.pb --normalization=store/normalization.pb
 //     --out_dir=run/evaluation
 #include <torch/cuda.h>
 

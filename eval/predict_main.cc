@@ -1,7 +1,8 @@
 // //eval:predict - prints the top-k classes of each image file.
 //
-//   bazel run //eval:predict -- --model=run/best_model.pt \
-//     --normalization=store/normalization.pb --manifest=store/manifest.pb \
+// One command line (see --help):
+//   bazel run //eval:predict -- --model=run/best_model.pt
+//     --normalization=store/normalization.pb --manifest=store/manifest.pb
 //     sign1.ppm photo.jpg
 #include <iomanip>
 #include <iostream>

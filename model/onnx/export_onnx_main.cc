@@ -1,7 +1,8 @@
 // Exports a trained ViT-MoE (a SaveModel file such as best_model.pt) to
 // ONNX for deployment runtimes.
 //
-//   bazel run //model:export_onnx -- --model=best_model.pt --out=model.onnx \
+// One command line (see --help):
+//   bazel run //model:export_onnx -- --model=best_model.pt --out=model.onnx
 //       [--manifest=manifest.pb] [--normalization=normalization.pb]
 #include <cstdlib>
 #include <filesystem>
