@@ -16,6 +16,8 @@
 #include "data/user_path.h"
 #include "eval/evaluator.h"
 #include "eval/report.h"
+#include "glog/logging.h"
+#include "model/precision.h"
 
 ABSL_FLAG(std::string, model, "",
           "Model file written by training (best_model.pt).");
@@ -40,6 +42,9 @@ ABSL_FLAG(uint64_t, corruption_seed, 0, "Seed of the corruption suite.");
 ABSL_FLAG(int32_t, latency_runs, 50,
           "Timed batch-1 forward passes (0 skips latency).");
 ABSL_FLAG(std::string, device, "cpu", "cpu, cuda or cuda:N.");
+ABSL_FLAG(std::string, precision, "float32",
+          "float32, or bf16_mixed (bf16 autocast where the device computes "
+          "bf16 natively; float32 with a warning elsewhere).");
 
 namespace vit_moe::eval {
 namespace {
@@ -89,6 +94,13 @@ absl::Status Run(const std::vector<std::string>& positional) {
         "--corruption_images and --latency_runs must not be negative");
   }
   ASSIGN_OR_RETURN(options.device, ParseDevice(absl::GetFlag(FLAGS_device)));
+  ASSIGN_OR_RETURN(
+      model::PrecisionChoice precision,
+      model::PrecisionFromFlag(absl::GetFlag(FLAGS_precision), options.device));
+  if (!precision.fallback_reason.empty()) {
+    LOG(WARNING) << precision.fallback_reason;
+  }
+  options.bf16 = precision.bf16;
 
   ASSIGN_OR_RETURN(EvaluationReport report, Evaluate(options));
   RETURN_IF_ERROR(WriteBinaryProto(out_dir + "/evaluation.pb", report));

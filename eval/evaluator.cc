@@ -18,6 +18,7 @@
 #include "eval/metrics.h"
 #include "eval/utilisation.h"
 #include "model/checkpoint.h"
+#include "model/precision.h"
 #include "model/vit_moe.h"
 
 namespace vit_moe::eval {
@@ -57,13 +58,18 @@ struct Context {
   data::Normalization norm;
   torch::Device device;
   int64_t batch_size;
+  bool bf16;
 };
 
 torch::Tensor Forward(Context& ctx, const torch::Tensor& images_u8,
                       model::ModelOutput* out = nullptr) {
   const torch::Tensor x =
       data::NormalizeImages(images_u8, ctx.norm).to(ctx.device);
-  model::ModelOutput output = ctx.model->forward(x);
+  model::ModelOutput output;
+  {
+    model::AutocastScope autocast(ctx.bf16, ctx.device);
+    output = ctx.model->forward(x);
+  }
   torch::Tensor logits = output.logits.to(torch::kCPU, torch::kFloat32);
   if (out != nullptr) *out = std::move(output);
   return logits;
@@ -189,12 +195,13 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
   RETURN_IF_ERROR(CheckCompatible(net->config(), store.manifest(), options));
   net->eval();
   Context ctx{net, norm, options.device,
-              std::max<int64_t>(1, options.batch_size)};
+              std::max<int64_t>(1, options.batch_size), options.bf16};
 
   EvaluationReport report;
   report.set_split(split->name);
   report.set_dataset(data::DatasetName_Name(store.manifest().dataset()));
   report.set_checkpoint_path(options.model_path);
+  report.set_precision(options.bf16 ? "bf16_mixed" : "float32");
   report.set_trainable_parameters(model::CountTrainableParameters(net));
   ASSIGN_OR_RETURN(std::string model_sha, Sha256OfFile(options.model_path));
   ASSIGN_OR_RETURN(std::string norm_sha,

@@ -30,6 +30,9 @@ struct EvaluateOptions {
   uint64_t corruption_seed = 0;
   int latency_runs = 50;  // timed batch-1 forwards (0 = skip latency)
   torch::Device device = torch::kCPU;
+  // bf16 autocast for every forward pass (model/precision.h); the report
+  // records what ran.
+  bool bf16 = false;
 };
 
 // Errors a user can cause (missing files, a model trained for another

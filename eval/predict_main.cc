@@ -16,7 +16,9 @@
 #include "data/normalization.h"
 #include "data/user_path.h"
 #include "eval/predict.h"
+#include "glog/logging.h"
 #include "model/checkpoint.h"
+#include "model/precision.h"
 #include "model/vit_moe.h"
 
 ABSL_FLAG(std::string, model, "",
@@ -27,6 +29,9 @@ ABSL_FLAG(std::string, manifest, "",
           "DatasetManifest with the class names; without it classes print as "
           "numbers.");
 ABSL_FLAG(int32_t, top_k, 5, "Classes to print per image.");
+ABSL_FLAG(std::string, precision, "float32",
+          "float32, or bf16_mixed (bf16 autocast where the device computes "
+          "bf16 natively; float32 with a warning elsewhere).");
 
 namespace vit_moe::eval {
 namespace {
@@ -42,6 +47,12 @@ absl::Status Run(const std::vector<std::string>& images) {
   }
   if (absl::GetFlag(FLAGS_top_k) < 1) {
     return absl::InvalidArgumentError("--top_k must be at least 1");
+  }
+  ASSIGN_OR_RETURN(
+      model::PrecisionChoice precision,
+      model::PrecisionFromFlag(absl::GetFlag(FLAGS_precision), torch::kCPU));
+  if (!precision.fallback_reason.empty()) {
+    LOG(WARNING) << precision.fallback_reason;
   }
   ASSIGN_OR_RETURN(model::ViTMoE net,
                    model::LoadModel(model_path, torch::kCPU));
@@ -76,7 +87,12 @@ absl::Status Run(const std::vector<std::string>& images) {
   torch::NoGradGuard no_grad;
   net->eval();
   const torch::Tensor x = data::NormalizeImages(torch::stack(batch), norm);
-  const torch::Tensor probabilities = torch::softmax(net->forward(x).logits, 1);
+  torch::Tensor logits;
+  {
+    model::AutocastScope autocast(precision.bf16, torch::kCPU);
+    logits = net->forward(x).logits.to(torch::kFloat32);
+  }
+  const torch::Tensor probabilities = torch::softmax(logits, 1);
   const auto top = TopClasses(probabilities, names, absl::GetFlag(FLAGS_top_k));
   for (size_t i = 0; i < images.size(); ++i) {
     std::cout << images[i] << "\n";

@@ -7,8 +7,8 @@
 // every token, so the rows it returns equal the corresponding rows of the
 // full forward.
 //
-// Legend: B batch, N tokens, D embed, S selected query tokens, M most
-// queries of one image, h heads, d head_dim.
+// Legend: B batch, N tokens, D embed, S selected query tokens (P with
+// padding), M most queries of one image, h heads, d head_dim.
 #ifndef VIT_MOE_MODEL_ATTENTION_H_
 #define VIT_MOE_MODEL_ATTENTION_H_
 
@@ -24,10 +24,13 @@ class AttentionImpl : public torch::nn::Module {
   // x: [B, N, D] (already normalised) -> [B, N, D].
   torch::Tensor forward(const torch::Tensor& x);
 
-  // x: [B, N, D]; query_index: [S] int64 flat indices into B*N, ascending.
-  // Returns [S, D], row s the attention output of token query_index[s].
+  // x: [B, N, D]; query_index: [P] int64 flat indices into B*N, its first
+  // `queries` ascending, the rest (padding, see PaddedRows) repeating the
+  // last. Returns [P, D], row s the attention output of token
+  // query_index[s].
   torch::Tensor forward_queries(const torch::Tensor& x,
-                                const torch::Tensor& query_index);
+                                const torch::Tensor& query_index,
+                                int64_t queries);
 
   int64_t num_heads() const { return num_heads_; }
 

@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "gtest/gtest.h"
+#include "model/dispatch.h"
+#include "model/precision.h"
 
 namespace vit_moe::model {
 namespace {
@@ -53,10 +55,28 @@ TEST(AttentionTest, QuerySubsetEqualsRowsOfFullAttention) {
   torch::Tensor full = attn->forward(x).reshape({15, 8});
   // Image 1 has no query at all; image 2 has all but one.
   torch::Tensor index = torch::tensor({0, 3, 10, 11, 13, 14}, torch::kLong);
-  torch::Tensor subset = attn->forward_queries(x, index);
+  torch::Tensor subset = attn->forward_queries(x, index, 6);
   ASSERT_EQ(subset.sizes(), (std::vector<int64_t>{6, 8}));
   EXPECT_LE((subset - full.index_select(0, index)).abs().max().item<double>(),
             1e-6);
+
+  // Padding rows (the last query repeated) answer as that query does.
+  torch::Tensor padded_index = PadIndex(index, 9);
+  ASSERT_EQ(padded_index.size(0), 9);
+  torch::Tensor padded = attn->forward_queries(x, padded_index, 6);
+  ASSERT_EQ(padded.sizes(), (std::vector<int64_t>{9, 8}));
+  EXPECT_LE(
+      (padded - full.index_select(0, padded_index)).abs().max().item<double>(),
+      1e-6);
+}
+
+TEST(PaddedRowsTest, BucketsOnlyUnderCpuAutocast) {
+  EXPECT_EQ(PaddedRows(1), 1);
+  EXPECT_EQ(PaddedRows(130), 130);
+  AutocastScope bf16(true, torch::kCPU);
+  EXPECT_EQ(PaddedRows(1), kRowBucket);
+  EXPECT_EQ(PaddedRows(kRowBucket), kRowBucket);
+  EXPECT_EQ(PaddedRows(kRowBucket + 1), 2 * kRowBucket);
 }
 
 }  // namespace

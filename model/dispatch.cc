@@ -1,5 +1,7 @@
 #include "model/dispatch.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <cmath>
 
 namespace vit_moe::model {
@@ -8,6 +10,17 @@ torch::Tensor CountValues(const torch::Tensor& values, int64_t bins) {
   torch::Tensor flat = values.reshape({-1});
   return torch::zeros({bins}, flat.options())
       .scatter_add_(0, flat, torch::ones_like(flat));
+}
+
+int64_t PaddedRows(int64_t rows) {
+  if (!at::autocast::is_cpu_enabled()) return rows;
+  return (rows + kRowBucket - 1) / kRowBucket * kRowBucket;
+}
+
+torch::Tensor PadIndex(const torch::Tensor& index, int64_t padded) {
+  const int64_t s = index.size(0);
+  if (padded == s) return index;
+  return torch::cat({index, index.narrow(0, s - 1, 1).expand({padded - s})});
 }
 
 int64_t ExpertCapacity(double capacity_factor, int64_t tokens, int64_t top_k,

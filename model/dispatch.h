@@ -32,6 +32,17 @@ struct DispatchPlan {
 // input's min and max back to the host on CUDA, this never synchronises.
 torch::Tensor CountValues(const torch::Tensor& values, int64_t bins);
 
+// Routed row counts change every step. Under CPU autocast, bf16 matmuls run
+// in oneDNN, which JIT-compiles a kernel for every new GEMM shape: that cost
+// more than the matmuls themselves. Experts therefore pad their rows to a
+// multiple of kRowBucket there (a few percent more rows), so shapes repeat
+// and oneDNN's primitive cache hits. Float32 (OpenBLAS) and CUDA need no
+// padding: `rows` itself.
+inline constexpr int64_t kRowBucket = 64;
+int64_t PaddedRows(int64_t rows);
+// index [S] -> [padded]: its entries, then the last one repeated.
+torch::Tensor PadIndex(const torch::Tensor& index, int64_t padded);
+
 // Slots per expert for `tokens` tokens: ceil(factor * tokens * K / E);
 // 0 (unlimited) when factor is 0.
 int64_t ExpertCapacity(double capacity_factor, int64_t tokens, int64_t top_k,

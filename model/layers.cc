@@ -1,8 +1,8 @@
 #include "model/layers.h"
 
-namespace vit_moe::model {
+#include "model/dropout.h"
 
-namespace F = torch::nn::functional;
+namespace vit_moe::model {
 
 MlpImpl::MlpImpl(int64_t dim, int64_t hidden, double dropout)
     : dropout_(dropout) {
@@ -15,22 +15,12 @@ MlpImpl::MlpImpl(int64_t dim, int64_t hidden, double dropout)
 torch::Tensor MlpForward(const torch::Tensor& x, torch::nn::Linear& fc1,
                          torch::nn::Linear& fc2, double dropout,
                          bool training) {
-  auto options = F::DropoutFuncOptions().p(dropout).training(training);
-  torch::Tensor y = F::dropout(torch::gelu(fc1->forward(x)), options);
-  return F::dropout(fc2->forward(y), options);  // [..., D]
+  torch::Tensor y = Dropout(torch::gelu(fc1->forward(x)), dropout, training);
+  return Dropout(fc2->forward(y), dropout, training);  // [..., D]
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
   return MlpForward(x, fc1, fc2, dropout_, is_training());
-}
-
-torch::Tensor DropPath(const torch::Tensor& x, double p, bool training) {
-  if (!training || p <= 0.0) return x;
-  std::vector<int64_t> shape(x.dim(), 1);
-  shape[0] = x.size(0);
-  torch::Tensor keep =
-      torch::empty(shape, x.options()).bernoulli_(1.0 - p);  // [B, 1, ...]
-  return x * keep / (1.0 - p);
 }
 
 void InitTruncNormal(torch::Tensor& tensor, double std) {

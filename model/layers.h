@@ -1,5 +1,5 @@
-// Small building blocks of the transformer: the GELU MLP, stochastic depth
-// and parameter initialisation.
+// Small building blocks of the transformer: the GELU MLP and parameter
+// initialisation (dropout and stochastic depth: model/dropout.h).
 //
 // Legend: B batch, N tokens, D embed, H MLP hidden width.
 #ifndef VIT_MOE_MODEL_LAYERS_H_
@@ -27,10 +27,6 @@ TORCH_MODULE(Mlp);
 // layers sit directly under the expert's name).
 torch::Tensor MlpForward(const torch::Tensor& x, torch::nn::Linear& fc1,
                          torch::nn::Linear& fc2, double dropout, bool training);
-
-// Stochastic depth: in training, zeroes a residual branch for a random
-// subset of samples (rate `p`) and scales the rest by 1/(1-p). x: [B, ...].
-torch::Tensor DropPath(const torch::Tensor& x, double p, bool training);
 
 // Truncated-normal-like init (std 0.02, clipped at 2 std) for linear
 // weights, zero biases; LayerNorm to identity. Draws from torch's default

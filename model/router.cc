@@ -1,5 +1,7 @@
 #include "model/router.h"
 
+#include <c10/core/impl/LocalDispatchKeySet.h>
+
 #include <cmath>
 
 #include "glog/logging.h"
@@ -32,8 +34,12 @@ torch::Tensor RouterImpl::weight() const {
 }
 
 Routing RouterImpl::forward(const torch::Tensor& x) {
-  torch::Tensor normed =
-      F::layer_norm(x, F::LayerNormFuncOptions({dim_}));  // [T, D]
+  // Routing in float32 even under bf16 autocast, as Switch Transformers do
+  // ("selective precision"): in bf16 the logits of near-tied experts round
+  // together and choices flip. The router is a small share of the work.
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
+  torch::Tensor normed = F::layer_norm(
+      x.to(torch::kFloat32), F::LayerNormFuncOptions({dim_}));  // [T, D]
   Routing r;
   if (kind_ == EXPERT_TOKEN) {
     r.clean_logits = torch::matmul(normed, expert_tokens_.t()) /

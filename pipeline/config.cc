@@ -143,4 +143,12 @@ absl::StatusOr<Device> ParseDevice(const std::string& name) {
       absl::StrCat("--device must be auto, cpu or cuda (got \"", name, "\")"));
 }
 
+absl::StatusOr<Precision> ParsePrecision(const std::string& name) {
+  std::string lower = absl::AsciiStrToLower(name);
+  if (lower == "float32") return FLOAT32;
+  if (lower == "bf16_mixed") return BF16_MIXED;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--precision must be float32 or bf16_mixed (got \"", name, "\")"));
+}
+
 }  // namespace vit_moe::pipeline

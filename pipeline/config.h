@@ -28,6 +28,9 @@ absl::Status ValidateTrainConfig(const TrainConfig& config,
 // "cpu", "cuda", "auto" -> Device; InvalidArgument otherwise.
 absl::StatusOr<Device> ParseDevice(const std::string& name);
 
+// "float32", "bf16_mixed" -> Precision; InvalidArgument otherwise.
+absl::StatusOr<Precision> ParsePrecision(const std::string& name);
+
 }  // namespace vit_moe::pipeline
 
 #endif  // VIT_MOE_PIPELINE_CONFIG_H_

@@ -85,7 +85,9 @@ class DistributedTrainTest : public ::testing::Test {
     // Class-token pooling: sequence pooling's bias has an exactly zero
     // gradient (softmax over tokens ignores a shift), so its gradient is
     // rounding noise that AdamW scales up to learning-rate-sized steps,
-    // different for every summation order.
+    // different for every summation order. Float32: one process and two
+    // ranks sum in different orders, and bf16 would round those sums far
+    // apart.
     absl::StatusOr<std::string> config =
         testing::WriteTinyRun(*root_, R"(model {
   preset: "default"
@@ -106,6 +108,7 @@ batch_size: 12
 eval { start_epoch: 1 every_epochs: 1 }
 seed: 42
 threads: 1
+precision: FLOAT32
 log_every_steps: 1
 distributed { backend: "gloo" timeout_seconds: 20 }
 )");

@@ -29,6 +29,9 @@ ABSL_FLAG(std::optional<std::string>, output_dir, std::nullopt,
           "Overrides output_dir.");
 ABSL_FLAG(std::optional<std::string>, device, std::nullopt,
           "Overrides device: auto, cpu or cuda.");
+ABSL_FLAG(std::optional<std::string>, precision, std::nullopt,
+          "Overrides precision: float32, or bf16_mixed (bf16 autocast where "
+          "the device computes bf16 natively, float32 elsewhere).");
 ABSL_FLAG(std::optional<int>, checkpoint_every_steps, std::nullopt,
           "Overrides checkpoint_every_steps (0 = epoch ends only).");
 ABSL_FLAG(bool, debug, false,
@@ -59,6 +62,10 @@ absl::Status ApplyFlagOverrides(TrainConfig* config) {
   if (auto v = absl::GetFlag(FLAGS_device)) {
     ASSIGN_OR_RETURN(Device device, ParseDevice(*v));
     config->set_device(device);
+  }
+  if (auto v = absl::GetFlag(FLAGS_precision)) {
+    ASSIGN_OR_RETURN(Precision precision, ParsePrecision(*v));
+    config->set_precision(precision);
   }
   if (auto v = absl::GetFlag(FLAGS_checkpoint_every_steps)) {
     config->set_checkpoint_every_steps(*v);

@@ -1,13 +1,18 @@
 // One full training step (forward, smoothed cross entropy + auxiliary loss,
 // backward, gradient clipping, AdamW) of a ViT-MoE with sparse expert
 // dispatch, side by side with the same model computing every expert densely
-// and then weighting the chosen ones (what the seed did). Items are images.
+// and then weighting the chosen ones (what the seed did), in float32 and in
+// bf16 autocast. Items are images; the models train with their presets'
+// dropout, attention dropout and drop-path.
 //
-//   bazel run -c opt //pipeline:train_step_benchmark
+//   bazel run //pipeline:train_step_benchmark --
+//   --benchmark_filter=seed/.*/batch:32
 #include <benchmark/benchmark.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/startup.h"
 #include "model/config.h"
+#include "model/precision.h"
 #include "model/vit_moe.h"
 #include "pipeline/adamw.h"
 #include "pipeline/loss.h"
@@ -15,20 +20,44 @@
 namespace vit_moe::pipeline {
 namespace {
 
-// state.range(0): 0 = sparse dispatch, 1 = dense reference;
-// state.range(1): batch size.
-void TrainStep(benchmark::State& state, const model::ModelConfig& request) {
-  const int64_t batch_size = state.range(1);
+struct StepCase {
+  std::string preset;
+  bool bf16;
+  bool dense;
+  int64_t batch_size;
+};
+
+// The model of `preset` as the benchmarks train it: `seed` on 32x32x3
+// images with 43 classes (GTSRB), `default` as the Fashion-MNIST CPU
+// recipe's base (28x28x1, 10 classes).
+model::ModelConfig BenchmarkModel(const std::string& preset) {
+  model::ModelConfig request;
+  request.set_preset(preset);
+  if (preset == "default") {
+    request.set_image_size(28);
+    request.set_in_channels(1);
+    request.set_num_classes(10);
+  }
+  return request;
+}
+
+void TrainStep(benchmark::State& state, const StepCase& c) {
   absl::StatusOr<model::ModelConfig> config =
-      model::ResolveModelConfig(request);
+      model::ResolveModelConfig(BenchmarkModel(c.preset));
   if (!config.ok()) {
     state.SkipWithError(std::string(config.status().message()).c_str());
+    return;
+  }
+  const model::PrecisionChoice precision =
+      model::ChoosePrecision(c.bf16, torch::kCPU);
+  if (c.bf16 && !precision.bf16) {
+    state.SkipWithError(precision.fallback_reason.c_str());
     return;
   }
   torch::manual_seed(0);
   model::ViTMoE model(*config);
   model->train();
-  model->set_dense_reference(state.range(0) == 1);
+  model->set_dense_reference(c.dense);
   OptimizerConfig optimizer_config;
   optimizer_config.set_beta1(0.9);
   optimizer_config.set_beta2(0.999);
@@ -44,61 +73,65 @@ void TrainStep(benchmark::State& state, const model::ModelConfig& request) {
   const int64_t side = config->image_size();
   const int64_t classes = config->num_classes();
   torch::Tensor images =
-      torch::randn({batch_size, config->in_channels(), side, side});
+      torch::randn({c.batch_size, config->in_channels(), side, side});
   torch::Tensor targets =
-      torch::one_hot(torch::randint(classes, {batch_size}, torch::kInt64),
+      torch::one_hot(torch::randint(classes, {c.batch_size}, torch::kInt64),
                      classes)
           .to(torch::kFloat32);
-  for (auto _ : state) {
-    model::ModelOutput out = model->forward(images);
+  auto step = [&] {
+    model::ModelOutput out;
+    {
+      model::AutocastScope autocast(precision.bf16, torch::kCPU);
+      out = model->forward(images);
+    }
     torch::Tensor loss =
-        SmoothedSoftTargetCrossEntropy(out.logits, targets, 0.1) + out.aux_loss;
+        SmoothedSoftTargetCrossEntropy(out.logits, targets, 0.1) +
+        out.aux_loss.to(torch::kFloat32);
     optimizer.ZeroGrad();
     loss.backward();
     ClipGradientNorm(parameters, 1.0);
     optimizer.Step(1e-4);
-    benchmark::DoNotOptimize(loss.item<float>());
+    return loss.item<float>();
+  };
+  // Untimed warm-up, as in a training run's steady state: the first steps
+  // fault in every page the allocator will reuse afterwards (a third of a
+  // cold seed step here) and create the optimizer state.
+  for (int i = 0; i < 2; ++i) step();
+  for (auto _ : state) benchmark::DoNotOptimize(step());
+  state.SetItemsProcessed(state.iterations() * c.batch_size);
+  state.SetLabel(c.dense ? "dense reference" : "sparse dispatch");
+}
+
+// Rows "PRESET/PRECISION/DISPATCH/batch:N". The seed model at batch 32 for
+// speed (the side-by-side with ../shared/bench/seed_reference.py) and at
+// its own batch of 128 for memory (run under /usr/bin/time -v with
+// --benchmark_filter=seed/float32/sparse/batch:128); `default` at the
+// Fashion-MNIST recipe's batch of 128.
+void RegisterTrainSteps() {
+  std::vector<StepCase> cases;
+  for (bool bf16 : {false, true}) {
+    for (bool dense : {false, true}) {
+      cases.push_back({"seed", bf16, dense, 32});
+      cases.push_back({"default", bf16, dense, 128});
+    }
   }
-  state.SetItemsProcessed(state.iterations() * batch_size);
-  state.SetLabel(state.range(0) == 1 ? "dense reference" : "sparse dispatch");
+  cases.push_back({"seed", false, false, 128});
+  for (const StepCase& c : cases) {
+    const std::string name =
+        absl::StrCat(c.preset, "/", c.bf16 ? "bf16" : "float32", "/",
+                     c.dense ? "dense" : "sparse", "/batch:", c.batch_size);
+    benchmark::RegisterBenchmark(name.c_str(), TrainStep, c)
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(c.preset == "seed" ? 5.0 : 3.0);
+  }
 }
-
-// The seed model (32x32x3, 43 classes) at batch 32 for speed; batch 128,
-// the seed's own, for its memory (run under /usr/bin/time -v with
-// --benchmark_filter=BM_SeedPreset/0/128).
-void BM_SeedPreset(benchmark::State& state) {
-  model::ModelConfig request;
-  request.set_preset("seed");
-  TrainStep(state, request);
-}
-// The Fashion-MNIST CPU model: `default` on 28x28x1 images, 10 classes, at
-// the shipped batch of 128.
-void BM_DefaultPreset(benchmark::State& state) {
-  model::ModelConfig request;
-  request.set_preset("default");
-  request.set_image_size(28);
-  request.set_in_channels(1);
-  request.set_num_classes(10);
-  TrainStep(state, request);
-}
-
-BENCHMARK(BM_SeedPreset)
-    ->Args({0, 32})
-    ->Args({1, 32})
-    ->Args({0, 128})
-    ->Unit(benchmark::kMillisecond)
-    ->MinTime(5.0);
-BENCHMARK(BM_DefaultPreset)
-    ->Args({0, 128})
-    ->Args({1, 128})
-    ->Unit(benchmark::kMillisecond)
-    ->MinTime(3.0);
 
 }  // namespace
 }  // namespace vit_moe::pipeline
 
 int main(int argc, char** argv) {
   vit_moe::ConfigureThreads(0);
+  vit_moe::pipeline::RegisterTrainSteps();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

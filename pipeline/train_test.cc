@@ -17,6 +17,7 @@
 #include "common/atomic_file.h"
 #include "common/digest.h"
 #include "common/proto_io.h"
+#include "model/precision.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/train_subprocess.h"
 #include "pipeline/training_run.pb.h"
@@ -140,12 +141,33 @@ log_every_steps: 1
 std::string* TrainTest::root_ = nullptr;
 std::string* TrainTest::config_ = nullptr;
 
-TEST_F(TrainTest, SameSeedAndThreadsGiveIdenticalMetricsAndCheckpoints) {
-  auto [code_a, log_a] = RunTrain(Args("det_a"));
+// The determinism and resume tests, once per precision.
+class TrainPrecisionTest : public TrainTest,
+                           public ::testing::WithParamInterface<const char*> {
+ protected:
+  // Output folder `name` of this precision, and the flags of a run there.
+  static std::string Out(const std::string& name) {
+    return absl::StrCat(name, "_", GetParam());
+  }
+  static std::vector<std::string> PrecisionArgs(
+      const std::string& name, std::vector<std::string> extra = {}) {
+    extra.push_back(absl::StrCat("--precision=", GetParam()));
+    return Args(Out(name), extra);
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Precisions, TrainPrecisionTest,
+                         ::testing::Values("float32", "bf16_mixed"));
+
+TEST_P(TrainPrecisionTest,
+       SameSeedAndThreadsGiveIdenticalMetricsAndCheckpoints) {
+  auto [code_a, log_a] = RunTrain(PrecisionArgs("det_a"));
   ASSERT_EQ(code_a, 0) << log_a;
-  auto [code_b, log_b] = RunTrain(Args("det_b"));
+  auto [code_b, log_b] = RunTrain(PrecisionArgs("det_b"));
   ASSERT_EQ(code_b, 0) << log_b;
-  TrainingRun a = ReadRun("det_a"), b = ReadRun("det_b");
+  TrainingRun a = ReadRun(Out("det_a")), b = ReadRun(Out("det_b"));
+  EXPECT_EQ(a.precision(), model::CpuHasNativeBf16() ? std::string(GetParam())
+                                                     : std::string("float32"));
   ASSERT_EQ(a.epochs_size(), 3);
   EXPECT_TRUE(a.epochs(2).has_validation());
   EXPECT_FALSE(a.epochs(0).has_validation());  // cadence starts at epoch 2
@@ -153,23 +175,28 @@ TEST_F(TrainTest, SameSeedAndThreadsGiveIdenticalMetricsAndCheckpoints) {
   EXPECT_EQ(a.epochs(0).expert_load_size(), 1);  // every other layer of 2
   EXPECT_EQ(Metrics(a), Metrics(b));
   EXPECT_EQ(a.checkpoint_sha256(), b.checkpoint_sha256());
-  EXPECT_EQ(Sha("det_a", "checkpoint.pt"), Sha("det_b", "checkpoint.pt"));
-  EXPECT_EQ(a.final_checkpoint_sha256(), Sha("det_a", "checkpoint.pt"));
-  EXPECT_EQ(a.checkpoint_sha256(), Sha("det_a", "best_model.pt"));
+  EXPECT_EQ(Sha(Out("det_a"), "checkpoint.pt"),
+            Sha(Out("det_b"), "checkpoint.pt"));
+  EXPECT_EQ(a.final_checkpoint_sha256(), Sha(Out("det_a"), "checkpoint.pt"));
+  EXPECT_EQ(a.checkpoint_sha256(), Sha(Out("det_a"), "best_model.pt"));
   EXPECT_EQ(a.timing().epochs_size(), 3);
   EXPECT_GT(a.timing().matmul_peak_flops_per_second(), 0);
+  for (const EpochTiming& epoch : a.timing().epochs()) {
+    EXPECT_GT(epoch.share_of_matmul_peak(), 0);
+    EXPECT_LE(epoch.share_of_matmul_peak(), 1);
+  }
   EXPECT_GT(a.timing().peak_resident_bytes(), 10 << 20);  // bytes, not KiB
 
   // A different seed must change the numbers, or the comparison proves
   // nothing.
-  auto [code_c, log_c] = RunTrain(Args("det_c", {"--seed=43"}));
+  auto [code_c, log_c] = RunTrain(PrecisionArgs("det_c", {"--seed=43"}));
   ASSERT_EQ(code_c, 0) << log_c;
-  EXPECT_NE(Metrics(ReadRun("det_c")), Metrics(a));
+  EXPECT_NE(Metrics(ReadRun(Out("det_c"))), Metrics(a));
 
-  std::string csv = *ReadFile(*root_ + "/det_a/metrics.csv");
+  std::string csv = *ReadFile(*root_ + "/" + Out("det_a") + "/metrics.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
   for (const char* png : {"loss.png", "accuracy.png", "balance_loss.png"}) {
-    EXPECT_TRUE(ReadFile(*root_ + "/det_a/" + png).ok()) << png;
+    EXPECT_TRUE(ReadFile(*root_ + "/" + Out("det_a") + "/" + png).ok()) << png;
   }
 }
 
@@ -178,16 +205,17 @@ bool IsMidEpochCheckpoint(const std::string& line) {
          line.find(", batch 0)") == std::string::npos;
 }
 
-TEST_F(TrainTest, KilledMidEpochThenResumedEqualsUninterruptedBitwise) {
-  auto [code, log] = RunTrain(Args("straight"));
+TEST_P(TrainPrecisionTest,
+       KilledMidEpochThenResumedEqualsUninterruptedBitwise) {
+  auto [code, log] = RunTrain(PrecisionArgs("straight"));
   ASSERT_EQ(code, 0) << log;
 
   std::vector<std::string> args =
-      Args("killed", {"--checkpoint_every_steps=2"});
+      PrecisionArgs("killed", {"--checkpoint_every_steps=2"});
   auto [killed_code, killed_log] = Await(Spawn(args), IsMidEpochCheckpoint);
   ASSERT_EQ(killed_code, -SIGKILL) << killed_log;
   absl::StatusOr<TrainingCheckpoint> interrupted =
-      ReadCheckpoint(*root_ + "/killed/checkpoint.pt");
+      ReadCheckpoint(*root_ + "/" + Out("killed") + "/checkpoint.pt");
   ASSERT_TRUE(interrupted.ok()) << interrupted.status();
   EXPECT_LT(interrupted->epochs_size(), 3);
 
@@ -202,9 +230,9 @@ TEST_F(TrainTest, KilledMidEpochThenResumedEqualsUninterruptedBitwise) {
   EXPECT_THAT(resumed_log, HasSubstr("resuming at step"));
 
   absl::StatusOr<TrainingCheckpoint> x =
-      ReadCheckpoint(*root_ + "/straight/checkpoint.pt");
+      ReadCheckpoint(*root_ + "/" + Out("straight") + "/checkpoint.pt");
   absl::StatusOr<TrainingCheckpoint> y =
-      ReadCheckpoint(*root_ + "/killed/checkpoint.pt");
+      ReadCheckpoint(*root_ + "/" + Out("killed") + "/checkpoint.pt");
   ASSERT_TRUE(x.ok() && y.ok());
   ASSERT_EQ(x->model_size(), y->model_size());
   for (int i = 0; i < x->model_size(); ++i) {
@@ -212,8 +240,22 @@ TEST_F(TrainTest, KilledMidEpochThenResumedEqualsUninterruptedBitwise) {
     EXPECT_TRUE(x->model(i).data() == y->model(i).data())
         << x->model(i).name() << " differs after resume";
   }
-  EXPECT_EQ(Sha("straight", "best_model.pt"), Sha("killed", "best_model.pt"));
-  EXPECT_EQ(Metrics(ReadRun("straight")), Metrics(ReadRun("killed")));
+  EXPECT_EQ(Sha(Out("straight"), "best_model.pt"),
+            Sha(Out("killed"), "best_model.pt"));
+  EXPECT_EQ(Metrics(ReadRun(Out("straight"))), Metrics(ReadRun(Out("killed"))));
+}
+
+TEST_F(TrainTest, ResumesInTheOtherPrecision) {
+  std::vector<std::string> args =
+      Args("switched", {"--checkpoint_every_steps=2", "--precision=float32"});
+  auto [killed_code, killed_log] = Await(Spawn(args), IsMidEpochCheckpoint);
+  ASSERT_EQ(killed_code, -SIGKILL) << killed_log;
+  args = Args("switched", {"--checkpoint_every_steps=2",
+                           "--precision=bf16_mixed", "--resume"});
+  auto [resumed, resumed_log] = RunTrain(args);
+  ASSERT_EQ(resumed, 0) << resumed_log;
+  EXPECT_THAT(resumed_log, HasSubstr("resuming at step"));
+  EXPECT_EQ(ReadRun("switched").epochs_size(), 3);
 }
 
 TEST_F(TrainTest, DivergingLearningRateStopsAndKeepsLastCheckpoint) {
@@ -254,6 +296,10 @@ TEST_F(TrainTest, BadConfigIsOneLineErrorWithExitTwo) {
   auto [code, log] = RunTrain(Args("bad", {"--epochs=0"}));
   EXPECT_EQ(code, 2);
   EXPECT_THAT(log, HasSubstr("tiny.textproto: schedule.epochs must be > 0"));
+  auto [precision, precision_log] = RunTrain(Args("bad", {"--precision=fp16"}));
+  EXPECT_EQ(precision, 2);
+  EXPECT_THAT(precision_log, HasSubstr("--precision must be float32 or "
+                                       "bf16_mixed (got \"fp16\")"));
   auto [missing, missing_log] = RunTrain({"--epochs=1"});
   EXPECT_EQ(missing, 2);
   EXPECT_THAT(missing_log, HasSubstr("error: --config is required"));

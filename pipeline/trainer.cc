@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/precision.h"
 #include "pipeline/adamw.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/curves.h"
@@ -54,6 +56,9 @@ TrainConfig ComparableForResume(TrainConfig config) {
   config.clear_output_dir();
   config.set_checkpoint_every_steps(0);
   config.set_log_every_steps(0);
+  // Parameters, optimizer state and checkpoints are float32 in every
+  // precision, so a run may continue in another one.
+  config.set_precision(PRECISION_UNSPECIFIED);
   return config;
 }
 
@@ -80,7 +85,7 @@ class Trainer {
         model_(setup.model),
         optimizer_(setup.groups, config_.optimizer()),
         checkpoint_path_(config_.output_dir() + "/" + kCheckpointFile),
-        bf16_(UsesBf16Autocast(config_.precision(), setup.device)),
+        precision_(ResolvePrecision(config_.precision(), setup.device)),
         progress_(world_.is_primary() ? std::cerr : null_stream_,
                   StderrIsTerminal(), config_.log_every_steps()) {
     for (const ParameterGroup& group : setup.groups) {
@@ -105,6 +110,11 @@ class Trainer {
   absl::StatusOr<std::pair<double, double>> Validate();
   absl::Status EndEpoch(int epoch, double train_seconds);
   absl::Status SaveCheckpoint();
+  // model_flops / the matmul peak, never above 1: a model faster than the
+  // peak means the start-up probe was slowed (by another process on the
+  // cores, say), so the peak is measured again, and the share capped at 1
+  // with a log line if it still is.
+  double ShareOfMatmulPeak(double model_flops);
   TrainingRun Report() const;
   // Mean over ranks of a small statistic, for the balance loss. A failed
   // collective is kept in collective_status_ (the forward pass cannot
@@ -126,7 +136,7 @@ class Trainer {
   AdamW optimizer_;
   std::vector<torch::Tensor> parameters_;
   std::string checkpoint_path_;
-  bool bf16_;
+  model::PrecisionChoice precision_;
   bool resume_ = false;
   ProgressReporter progress_;
   std::unique_ptr<LearningRateSchedule> schedule_;
@@ -263,7 +273,10 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
       config_.optimizer().learning_rate(), config_.schedule(),
       steps_per_epoch_);
   forward_flops_ = model::ForwardFlopsPerImage(config_.model());
-  matmul_peak_ = MeasureMatmulPeak(setup_.device, bf16_);
+  if (!precision_.fallback_reason.empty()) {
+    progress_.Line(precision_.fallback_reason);
+  }
+  matmul_peak_ = MeasureMatmulPeak(setup_.device, precision_.bf16);
   timing_.set_matmul_peak_flops_per_second(matmul_peak_);
 
   state_.set_format_version(kCheckpointFormatVersion);
@@ -289,8 +302,7 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
       "training %d epochs x %d steps of %d images on %s (%s, %d threads); "
       "matmul peak %.1f GFLOP/s",
       epochs, steps_per_epoch_, config_.batch_size(), setup_.device.str(),
-      PrecisionName(config_.precision(), setup_.device), setup_.threads,
-      matmul_peak_ / 1e9));
+      precision_.name, setup_.threads, matmul_peak_ / 1e9));
   if (world_.is_distributed()) {
     progress_.Line(absl::StrFormat(
         "data-parallel: %d ranks over %s, %d images per rank and step; "
@@ -378,10 +390,31 @@ absl::Status Trainer::TrainEpoch(int epoch) {
   double images_per_second = seconds > 0 ? images_this_process / seconds : 0;
   timing->set_images_per_second(images_per_second);
   // Backward costs about twice the forward pass.
-  timing->set_model_flops_per_second(3 * forward_flops_ * images_per_second);
-  timing->set_share_of_matmul_peak(
-      matmul_peak_ > 0 ? timing->model_flops_per_second() / matmul_peak_ : 0);
+  const double model_flops = 3 * forward_flops_ * images_per_second;
+  timing->set_model_flops_per_second(model_flops);
+  timing->set_share_of_matmul_peak(ShareOfMatmulPeak(model_flops));
   return EndEpoch(epoch, seconds);
+}
+
+double Trainer::ShareOfMatmulPeak(double model_flops) {
+  if (matmul_peak_ <= 0) return 0;
+  if (model_flops > matmul_peak_) {
+    const double again = MeasureMatmulPeak(setup_.device, precision_.bf16);
+    progress_.Line(absl::StrFormat(
+        "the model ran at %.1f GFLOP/s, above the matmul peak of %.1f "
+        "measured at start-up (the probe shared the cores with other "
+        "work?); measured again: %.1f GFLOP/s",
+        model_flops / 1e9, matmul_peak_ / 1e9, again / 1e9));
+    matmul_peak_ = std::max(matmul_peak_, again);
+    timing_.set_matmul_peak_flops_per_second(matmul_peak_);
+    if (model_flops > matmul_peak_) {
+      progress_.Line(
+          "share_of_matmul_peak capped at 1: the peak probe is unreliable "
+          "on this machine now");
+      return 1.0;
+    }
+  }
+  return model_flops / matmul_peak_;
 }
 
 absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
@@ -402,7 +435,7 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
 
   model::ModelOutput out;
   {
-    AutocastScope autocast(bf16_);
+    model::AutocastScope autocast(precision_.bf16, setup_.device);
     out = model_->forward(images);
   }
   RETURN_IF_ERROR(std::exchange(collective_status_, absl::OkStatus()));
@@ -420,10 +453,14 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
   try {
     total.backward();
   } catch (const c10::Error& error) {
-    // Anomaly detection (DEBUG) raises here, naming the backward function.
     return absl::AbortedError(
         absl::StrCat("step ", step + 1,
                      ": backward failed: ", error.what_without_backtrace()));
+  } catch (const std::exception& error) {
+    // Anomaly detection (DEBUG) raises a std::runtime_error here, naming
+    // the backward function that returned NaN.
+    return absl::AbortedError(
+        absl::StrCat("step ", step + 1, ": backward failed: ", error.what()));
   }
   RETURN_IF_ERROR(comm_.AverageGradients(parameters_));
   if (config_.debug().enabled()) RETURN_IF_ERROR(CheckGradients());
@@ -511,7 +548,7 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
     torch::Tensor labels = batch->labels.to(setup_.device);  // [B]
     torch::Tensor logits;                                    // [B, classes]
     {
-      AutocastScope autocast(bf16_);
+      model::AutocastScope autocast(precision_.bf16, setup_.device);
       logits = model_->forward(batch->images.to(setup_.device)).logits;
     }
     logits = logits.to(torch::kFloat32);
@@ -629,7 +666,7 @@ TrainingRun Trainer::Report() const {
   run.set_forward_flops_per_image(forward_flops_);
   run.set_threads(setup_.threads);
   run.set_device(setup_.device.str());
-  run.set_precision(PrecisionName(config_.precision(), setup_.device));
+  run.set_precision(precision_.name);
   run.set_world_size(world_.world_size);
   *run.mutable_timing() = timing_;
   run.mutable_timing()->set_wall_seconds(SecondsSince(run_start_));

@@ -1,0 +1,76 @@
+#include "model/precision.h"
+
+#include <ATen/autocast_mode.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace vit_moe::model {
+
+bool CpuHasNativeBf16() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16") ||
+         __builtin_cpu_supports("amx-bf16");
+#else
+  return false;
+#endif
+}
+
+PrecisionChoice ChoosePrecision(bool want_bf16, const torch::Device& device,
+                                bool cpu_native_bf16) {
+  PrecisionChoice choice;
+  if (want_bf16 && device.is_cpu() && !cpu_native_bf16) {
+    choice.fallback_reason =
+        "bf16_mixed was asked for, but this CPU has no native bfloat16 "
+        "(neither avx512_bf16 nor amx_bf16 in /proc/cpuinfo), where bf16 is "
+        "slower than float32: running float32";
+  }
+  choice.bf16 = want_bf16 && (!device.is_cpu() || cpu_native_bf16);
+  choice.name = choice.bf16 ? "bf16_mixed" : "float32";
+  return choice;
+}
+
+PrecisionChoice ChoosePrecision(bool want_bf16, const torch::Device& device) {
+  return ChoosePrecision(want_bf16, device, CpuHasNativeBf16());
+}
+
+absl::StatusOr<PrecisionChoice> PrecisionFromFlag(absl::string_view flag,
+                                                  const torch::Device& device) {
+  if (flag != "float32" && flag != "bf16_mixed") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--precision=", flag, ": expected float32 or bf16_mixed"));
+  }
+  return ChoosePrecision(flag == "bf16_mixed", device);
+}
+
+AutocastScope::AutocastScope(bool bf16, const torch::Device& device)
+    : enabled_(bf16), cuda_(device.is_cuda()) {
+  if (!enabled_) return;
+  if (cuda_) {
+    was_enabled_ = at::autocast::is_enabled();
+    previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+  } else {
+    was_enabled_ = at::autocast::is_cpu_enabled();
+    previous_dtype_ = at::autocast::get_autocast_cpu_dtype();
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
+  at::autocast::increment_nesting();
+}
+
+AutocastScope::~AutocastScope() {
+  if (!enabled_) return;
+  // Cached bf16 copies of the weights are only valid for this forward pass.
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  if (cuda_) {
+    at::autocast::set_enabled(was_enabled_);
+    at::autocast::set_autocast_gpu_dtype(previous_dtype_);
+  } else {
+    at::autocast::set_cpu_enabled(was_enabled_);
+    at::autocast::set_autocast_cpu_dtype(previous_dtype_);
+  }
+}
+
+}  // namespace vit_moe::model
