@@ -1,11 +1,13 @@
 #include "model/moe_layer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <tuple>
 
 #include "gtest/gtest.h"
 #include "model/config.h"
 #include "model/dispatch.h"
+#include "model/precision.h"
 #include "model/router.h"
 #include "model/test_util.h"
 
@@ -80,6 +82,52 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(1, 2, 3, 4),  // top-k 1..E
                        ::testing::Values(1, 3, 8),     // batch sizes
                        ::testing::Values(0.0, 0.5)));  // dropless, limited
+
+// Under CPU bf16 autocast the experts pad their routed rows (PaddedRows):
+// the padding must not leak into the result. Sparse and dense then round
+// differently, so they agree to bf16 precision, and route identically (the
+// router computes in float32).
+TEST(MoeLayerTest, Bf16SparseWithPaddedRowsAgreesWithDense) {
+  for (ExpertKind kind : {BLOCK, FFN}) {
+    torch::manual_seed(kind == BLOCK ? 31 : 32);
+    ModelConfig config = TinyConfig(kind);
+    MoeLayer layer(config);
+    layer->train();
+    // 5 images x 17 tokens x top-2 over 4 experts: about 42 rows per
+    // expert, padded to 64.
+    const torch::Tensor x = torch::randn({5, TokensPerImage(config), 16});
+    const torch::Tensor target = torch::randn_like(x);
+    auto run = [&](bool dense) {
+      layer->zero_grad();
+      PathResult r;
+      {
+        AutocastScope bf16(true, torch::kCPU);
+        r.out = dense ? layer->forward_dense(x) : layer->forward(x);
+      }
+      ((r.out.delta.to(torch::kFloat32) * target).mean() + r.out.aux_loss)
+          .backward();
+      r.grads = GradientsByName(*layer);
+      return r;
+    };
+    {
+      AutocastScope bf16(true, torch::kCPU);
+      ASSERT_EQ(PaddedRows(42), kRowBucket);
+    }
+    const PathResult sparse = run(false);
+    const PathResult dense = run(true);
+    EXPECT_TRUE(torch::equal(sparse.out.top_experts, dense.out.top_experts));
+    const double delta_scale = dense.out.delta.abs().max().item<double>();
+    EXPECT_GT(delta_scale, 0.0);
+    EXPECT_LE((sparse.out.delta - dense.out.delta).abs().max().item<double>(),
+              0.02 * delta_scale);
+    double grad_scale = 0;
+    for (const auto& [name, grad] : dense.grads) {
+      grad_scale = std::max(grad_scale, grad.abs().max().item<double>());
+    }
+    EXPECT_LE(MaxGradientDifference(sparse.grads, dense.grads),
+              0.05 * grad_scale);
+  }
+}
 
 TEST(MoeLayerTest, LinearRouterAgreesToo) {
   torch::manual_seed(5);
