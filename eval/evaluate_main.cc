@@ -43,8 +43,7 @@ ABSL_FLAG(int32_t, latency_runs, 50,
           "Timed batch-1 forward passes (0 skips latency).");
 ABSL_FLAG(std::string, device, "cpu", "cpu, cuda or cuda:N.");
 ABSL_FLAG(std::string, precision, "float32",
-          "float32, or bf16_mixed (bf16 autocast where the device computes "
-          "bf16 natively; float32 with a warning elsewhere).");
+          vit_moe::model::kPrecisionFlagHelp);
 
 namespace vit_moe::eval {
 namespace {

@@ -30,8 +30,7 @@ ABSL_FLAG(std::string, manifest, "",
           "numbers.");
 ABSL_FLAG(int32_t, top_k, 5, "Classes to print per image.");
 ABSL_FLAG(std::string, precision, "float32",
-          "float32, or bf16_mixed (bf16 autocast where the device computes "
-          "bf16 natively; float32 with a warning elsewhere).");
+          vit_moe::model::kPrecisionFlagHelp);
 
 namespace vit_moe::eval {
 namespace {

@@ -41,13 +41,14 @@ void FillKeepMask(T* out, int64_t n, uint64_t seed, uint64_t threshold,
   });
 }
 
-}  // namespace
-
+// One 64-bit draw from torch's default CPU generator.
 uint64_t DrawMaskSeed() {
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(generator.mutex());
   return at::check_generator<at::CPUGeneratorImpl>(generator)->random64();
 }
+
+}  // namespace
 
 torch::Tensor KeepMask(at::IntArrayRef shape, double keep,
                        torch::ScalarType dtype, uint64_t seed) {

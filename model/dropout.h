@@ -27,9 +27,6 @@ namespace vit_moe::model {
 torch::Tensor KeepMask(at::IntArrayRef shape, double keep,
                        torch::ScalarType dtype, uint64_t seed);
 
-// One 64-bit draw from torch's default CPU generator.
-uint64_t DrawMaskSeed();
-
 // Inverted dropout: in training, zeroes each element with probability `p`
 // and scales the rest by 1 / (1 - p); the identity otherwise or at p = 0.
 torch::Tensor Dropout(const torch::Tensor& x, double p, bool training);

@@ -37,6 +37,11 @@ PrecisionChoice ChoosePrecision(bool want_bf16, const torch::Device& device,
                                 bool cpu_native_bf16);
 PrecisionChoice ChoosePrecision(bool want_bf16, const torch::Device& device);
 
+// Help of that flag, for the tools that define it.
+inline constexpr char kPrecisionFlagHelp[] =
+    "float32, or bf16_mixed (bf16 autocast where the device computes bf16 "
+    "natively; float32 with a warning elsewhere).";
+
 // A --precision flag of the evaluation tools: "float32" or "bf16_mixed"
 // (InvalidArgument otherwise), resolved on `device`.
 absl::StatusOr<PrecisionChoice> PrecisionFromFlag(absl::string_view flag,
