@@ -20,6 +20,7 @@
 #include "common/proto_io.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/distributed/process.h"
+#include "pipeline/test_dataset.h"
 #include "pipeline/train_subprocess.h"
 #include "pipeline/training_run.pb.h"
 
@@ -88,15 +89,9 @@ class DistributedTrainTest : public ::testing::Test {
     // different for every summation order. Float32: one process and two
     // ranks sum in different orders, and bf16 would round those sums far
     // apart.
-    absl::StatusOr<std::string> config =
-        testing::WriteTinyRun(*root_, R"(model {
-  preset: "default"
-  conv_stem_layers: 0
-  patch_size: 4
-  embed_dim: 16
-  depth: 2
-  num_heads: 2
-  pooling: CLASS_TOKEN
+    absl::StatusOr<std::string> config = testing::WriteTinyRun(
+        *root_, absl::StrCat("model {\n", testing::kTinyModelFields,
+                             R"(  pooling: CLASS_TOKEN
   dropout: 0
   drop_path: 0
   moe { num_experts: 4 top_k: 2 router_noise: 0 capacity_factor: 0 }
@@ -111,7 +106,7 @@ threads: 1
 precision: FLOAT32
 log_every_steps: 1
 distributed { backend: "gloo" timeout_seconds: 20 }
-)");
+)"));
     ASSERT_TRUE(config.ok()) << config.status();
     config_ = new std::string(*config);
   }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "common/proto_io.h"
 #include "gtest/gtest.h"
@@ -15,15 +16,9 @@ namespace {
 TrainConfig TinyConfig(const testing::TestDataset& data,
                        const std::string& out) {
   TrainConfig config;
-  EXPECT_TRUE(ParseTextProto(R"(
-model {
-  preset: "default"
-  conv_stem_layers: 0
-  patch_size: 4
-  embed_dim: 16
-  depth: 2
-  num_heads: 2
-  moe { num_experts: 4 top_k: 2 }
+  EXPECT_TRUE(
+      ParseTextProto(absl::StrCat("model {\n", testing::kTinyModelFields,
+                                  R"(  moe { num_experts: 4 top_k: 2 }
 }
 augment { preset: "light" }
 optimizer { learning_rate: 0.003 }
@@ -32,9 +27,9 @@ batch_size: 12
 eval { start_epoch: 1 every_epochs: 1 }
 seed: 7
 threads: 1
-)",
-                             "tiny", &config)
-                  .ok());
+)"),
+                     "tiny", &config)
+          .ok());
   config.set_manifest(data.manifest);
   config.set_normalization(data.normalization);
   config.set_output_dir(out);

@@ -20,6 +20,7 @@
 #include "common/proto_io.h"
 #include "model/precision.h"
 #include "pipeline/checkpoint.h"
+#include "pipeline/test_dataset.h"
 #include "pipeline/train_subprocess.h"
 #include "pipeline/training_run.pb.h"
 
@@ -81,15 +82,9 @@ class TrainTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     root_ = new std::string(::testing::TempDir() + "/train_test");
-    absl::StatusOr<std::string> config =
-        testing::WriteTinyRun(*root_, R"(model {
-  preset: "default"
-  conv_stem_layers: 0
-  patch_size: 4
-  embed_dim: 16
-  depth: 2
-  num_heads: 2
-  dropout: 0.1
+    absl::StatusOr<std::string> config = testing::WriteTinyRun(
+        *root_,
+        absl::StrCat("model {\n", testing::kTinyModelFields, R"(  dropout: 0.1
   drop_path: 0.1
   moe { num_experts: 4 top_k: 2 router_noise: 0.1 }
 }
@@ -101,7 +96,7 @@ eval { start_epoch: 2 every_epochs: 1 }
 seed: 42
 threads: 2
 log_every_steps: 1
-)");
+)"));
     ASSERT_TRUE(config.ok()) << config.status();
     config_ = new std::string(*config);
   }
@@ -299,14 +294,9 @@ TEST_F(TrainTest, DebugModeReportsEveryStepAndNamesTheDivergingStep) {
 // small to move the weights must not (so the floor measures learning).
 TEST(TrainLearnsTest, SeparableTaskReachesTheFloorOnlyWhenTrained) {
   const std::string root = ::testing::TempDir() + "/train_learns";
-  absl::StatusOr<std::string> config = testing::WriteTinyRun(root, R"(model {
-  preset: "default"
-  conv_stem_layers: 0
-  patch_size: 4
-  embed_dim: 16
-  depth: 2
-  num_heads: 2
-  moe { num_experts: 4 top_k: 2 }
+  absl::StatusOr<std::string> config = testing::WriteTinyRun(
+      root, absl::StrCat("model {\n", testing::kTinyModelFields,
+                         R"(  moe { num_experts: 4 top_k: 2 }
 }
 augment { preset: "none" }
 optimizer { learning_rate: 0.01 }
@@ -315,7 +305,7 @@ batch_size: 12
 eval { start_epoch: 1 every_epochs: 1 }
 seed: 7
 threads: 2
-)");
+)"));
   ASSERT_TRUE(config.ok()) << config.status();
   auto best = [&](const std::string& out,
                   const std::vector<std::string>& extra) {
