@@ -2,6 +2,7 @@
 
 #include <ATen/autocast_mode.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace vit_moe::model {
@@ -34,13 +35,19 @@ PrecisionChoice ChoosePrecision(bool want_bf16, const torch::Device& device) {
   return ChoosePrecision(want_bf16, device, CpuHasNativeBf16());
 }
 
+absl::StatusOr<bool> ParseBf16Flag(absl::string_view flag) {
+  const std::string lower = absl::AsciiStrToLower(flag);
+  if (lower == "float32") return false;
+  if (lower == "bf16_mixed") return true;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--precision must be float32 or bf16_mixed (got \"", flag, "\")"));
+}
+
 absl::StatusOr<PrecisionChoice> PrecisionFromFlag(absl::string_view flag,
                                                   const torch::Device& device) {
-  if (flag != "float32" && flag != "bf16_mixed") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--precision=", flag, ": expected float32 or bf16_mixed"));
-  }
-  return ChoosePrecision(flag == "bf16_mixed", device);
+  absl::StatusOr<bool> bf16 = ParseBf16Flag(flag);
+  if (!bf16.ok()) return bf16.status();
+  return ChoosePrecision(*bf16, device);
 }
 
 AutocastScope::AutocastScope(bool bf16, const torch::Device& device)

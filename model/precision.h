@@ -42,8 +42,11 @@ inline constexpr char kPrecisionFlagHelp[] =
     "float32, or bf16_mixed (bf16 autocast where the device computes bf16 "
     "natively; float32 with a warning elsewhere).";
 
-// A --precision flag of the evaluation tools: "float32" or "bf16_mixed"
-// (InvalidArgument otherwise), resolved on `device`.
+// A --precision value, "float32" or "bf16_mixed" (any case): whether it
+// asks for bf16. InvalidArgument naming the value otherwise.
+absl::StatusOr<bool> ParseBf16Flag(absl::string_view flag);
+
+// The evaluation tools' --precision flag, resolved on `device`.
 absl::StatusOr<PrecisionChoice> PrecisionFromFlag(absl::string_view flag,
                                                   const torch::Device& device);
 

@@ -47,7 +47,12 @@ TEST(PrecisionFromFlagTest, AcceptsTheTwoNamesOnly) {
   EXPECT_EQ(bf16->bf16, CpuHasNativeBf16());
   absl::StatusOr<PrecisionChoice> bad = PrecisionFromFlag("fp16", torch::kCPU);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("--precision=fp16"), std::string::npos);
+  EXPECT_NE(bad.status().message().find(
+                "--precision must be float32 or bf16_mixed (got \"fp16\")"),
+            std::string::npos);
+  absl::StatusOr<bool> upper = ParseBf16Flag("FLOAT32");
+  ASSERT_TRUE(upper.ok());
+  EXPECT_FALSE(*upper);
 }
 
 TEST(AutocastScopeTest, MatmulsRunInBf16InsideOnly) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
+#include "model/precision.h"
 
 namespace vit_moe::pipeline {
 namespace {
@@ -144,11 +145,9 @@ absl::StatusOr<Device> ParseDevice(const std::string& name) {
 }
 
 absl::StatusOr<Precision> ParsePrecision(const std::string& name) {
-  std::string lower = absl::AsciiStrToLower(name);
-  if (lower == "float32") return FLOAT32;
-  if (lower == "bf16_mixed") return BF16_MIXED;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--precision must be float32 or bf16_mixed (got \"", name, "\")"));
+  absl::StatusOr<bool> bf16 = model::ParseBf16Flag(name);
+  if (!bf16.ok()) return bf16.status();
+  return *bf16 ? BF16_MIXED : FLOAT32;
 }
 
 }  // namespace vit_moe::pipeline
