@@ -87,6 +87,9 @@ void FillTrainDefaults(TrainConfig* config) {
   if (dist->backend().empty()) dist->set_backend("auto");
   if (dist->timeout_seconds() == 0) dist->set_timeout_seconds(300);
   if (config->log_every_steps() == 0) config->set_log_every_steps(50);
+  if (!config->ema().has_warmup_power()) {
+    config->mutable_ema()->set_warmup_power(0.75);
+  }
 }
 
 absl::Status ValidateTrainConfig(const TrainConfig& config,
@@ -132,6 +135,12 @@ absl::Status ValidateTrainConfig(const TrainConfig& config,
                  "distributed.timeout_seconds");
   check.NonNegative(config.checkpoint_every_steps(), "checkpoint_every_steps");
   check.Positive(config.log_every_steps(), "log_every_steps");
+  check.Range(config.ema().decay(), 0, 1, false, "ema.decay");
+  check.NonNegative(config.ema().warmup_power(), "ema.warmup_power");
+  check.NonNegative(config.early_stopping().patience(),
+                    "early_stopping.patience");
+  check.Range(config.early_stopping().min_delta(), 0, 1, false,
+              "early_stopping.min_delta");
   return check.status();
 }
 

@@ -41,6 +41,9 @@ TEST(ConfigTest, DefaultsFillOnlyUnsetFields) {
   EXPECT_EQ(config.eval().start_epoch(), 1);
   EXPECT_EQ(config.device(), AUTO);
   EXPECT_EQ(config.precision(), BF16_MIXED);
+  EXPECT_DOUBLE_EQ(config.ema().decay(), 0);  // no average unless asked
+  EXPECT_DOUBLE_EQ(config.ema().warmup_power(), 0.75);
+  EXPECT_EQ(config.early_stopping().patience(), 0);
   TrainConfig again = config;
   FillTrainDefaults(&again);
   EXPECT_EQ(again.SerializeAsString(), config.SerializeAsString());
@@ -72,6 +75,18 @@ TEST(ConfigTest, ErrorsNameFileAndField) {
   FillTrainDefaults(&config);
   EXPECT_THAT(ValidateTrainConfig(config, "a.textproto").message(),
               HasSubstr("optimizer.beta2 must be in [0, 1)"));
+
+  config = Minimal();
+  config.mutable_ema()->set_decay(1.0);  // would never move
+  FillTrainDefaults(&config);
+  EXPECT_THAT(ValidateTrainConfig(config, "a.textproto").message(),
+              HasSubstr("ema.decay must be in [0, 1)"));
+
+  config = Minimal();
+  config.mutable_early_stopping()->set_patience(-1);
+  FillTrainDefaults(&config);
+  EXPECT_THAT(ValidateTrainConfig(config, "a.textproto").message(),
+              HasSubstr("early_stopping.patience must be >= 0"));
 }
 
 TEST(ConfigTest, ReadsTextAndRejectsUnknownFields) {

@@ -11,6 +11,9 @@ absl::Status WriteCurves(const std::string& output_dir,
   Series val_loss{"validation (CE)", {}, {}};
   Series train_acc{"train", {}, {}};
   Series val_acc{"validation", {}, {}};
+  Series ema_loss{"validation, weight average (CE)", {}, {}};
+  Series ema_acc{"validation, weight average", {}, {}};
+  const bool ema = run.resolved_config().ema().decay() > 0;
   Series balance{"balance loss", {}, {}};
   Series aux{"weighted aux loss", {}, {}};
   for (const EpochMetrics& m : run.epochs()) {
@@ -28,6 +31,12 @@ absl::Status WriteCurves(const std::string& output_dir,
       val_loss.y.push_back(m.validation_loss());
       val_acc.x.push_back(x);
       val_acc.y.push_back(m.validation_accuracy());
+      if (ema) {
+        ema_loss.x.push_back(x);
+        ema_loss.y.push_back(m.ema_validation_loss());
+        ema_acc.x.push_back(x);
+        ema_acc.y.push_back(m.ema_validation_accuracy());
+      }
     }
   }
   LineOptions with_markers;
@@ -37,6 +46,10 @@ absl::Status WriteCurves(const std::string& output_dir,
   if (!val_loss.x.empty()) {
     losses.push_back(val_loss);
     accuracies.push_back(val_acc);
+  }
+  if (!ema_loss.x.empty()) {
+    losses.push_back(ema_loss);
+    accuracies.push_back(ema_acc);
   }
   RETURN_IF_ERROR(PlotLines(output_dir + "/loss.png", "Loss", "epoch", "loss",
                             losses, with_markers));

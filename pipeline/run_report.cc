@@ -18,7 +18,9 @@ std::string MetricsCsv(const TrainingRun& run) {
   std::string csv =
       "epoch,global_step,train_loss,train_accuracy,balance_loss,aux_loss,"
       "grad_norm,learning_rate,validation_loss,validation_accuracy,seconds,"
-      "images_per_second,share_of_matmul_peak\n";
+      "images_per_second,share_of_matmul_peak,ema_validation_loss,"
+      "ema_validation_accuracy\n";
+  const bool ema = run.resolved_config().ema().decay() > 0;
   for (const EpochMetrics& m : run.epochs()) {
     absl::StrAppend(
         &csv, m.epoch(), ",", m.global_step(), ",",
@@ -39,6 +41,12 @@ std::string MetricsCsv(const TrainingRun& run) {
                                       it->second->share_of_matmul_peak()));
     } else {
       absl::StrAppend(&csv, ",,,");
+    }
+    if (ema && m.has_validation()) {
+      absl::StrAppend(&csv, absl::StrFormat(",%.6g,%.6g", m.ema_validation_loss(),
+                                            m.ema_validation_accuracy()));
+    } else {
+      absl::StrAppend(&csv, ",,");
     }
     absl::StrAppend(&csv, "\n");
   }

@@ -93,6 +93,7 @@ optimizer { learning_rate: 0.003 }
 schedule { epochs: 3 warmup_epochs: 1 }
 batch_size: 12
 eval { start_epoch: 2 every_epochs: 1 }
+ema { decay: 0.9 }
 seed: 42
 threads: 2
 log_every_steps: 1
@@ -120,6 +121,7 @@ log_every_steps: 1
     *metrics.mutable_epochs() = run.epochs();
     metrics.set_best_epoch(run.best_epoch());
     metrics.set_best_validation_accuracy(run.best_validation_accuracy());
+    metrics.set_best_weights(run.best_weights());
     metrics.set_checkpoint_sha256(run.checkpoint_sha256());
     return SerializeDeterministic(metrics);
   }
@@ -170,6 +172,12 @@ TEST_P(TrainPrecisionTest,
   EXPECT_GT(a.best_epoch(), 1);
   EXPECT_EQ(a.epochs(0).expert_load_size(), 1);  // every other layer of 2
   EXPECT_EQ(Metrics(a), Metrics(b));
+  // The weight average is validated beside the live weights, and selection
+  // names which of the two best_model.pt holds.
+  EXPECT_GT(a.epochs(2).ema_validation_loss(), 0);
+  EXPECT_NE(a.epochs(2).ema_validation_loss(), a.epochs(2).validation_loss());
+  EXPECT_THAT(a.best_weights(), ::testing::AnyOf("model", "ema"));
+  EXPECT_EQ(a.stopped_early_after_epoch(), 0);
   EXPECT_EQ(a.checkpoint_sha256(), b.checkpoint_sha256());
   EXPECT_EQ(Sha(Out("det_a"), "checkpoint.pt"),
             Sha(Out("det_b"), "checkpoint.pt"));
@@ -236,6 +244,12 @@ TEST_P(TrainPrecisionTest,
     EXPECT_TRUE(x->model(i).data() == y->model(i).data())
         << x->model(i).name() << " differs after resume";
   }
+  ASSERT_EQ(x->ema_size(), x->model_size());
+  ASSERT_EQ(x->ema_size(), y->ema_size());
+  for (int i = 0; i < x->ema_size(); ++i) {
+    EXPECT_TRUE(x->ema(i).data() == y->ema(i).data())
+        << "weight average of " << x->ema(i).name() << " differs after resume";
+  }
   EXPECT_EQ(Sha(Out("straight"), "best_model.pt"),
             Sha(Out("killed"), "best_model.pt"));
   EXPECT_EQ(Metrics(ReadRun(Out("straight"))), Metrics(ReadRun(Out("killed"))));
@@ -252,6 +266,39 @@ TEST_F(TrainTest, ResumesInTheOtherPrecision) {
   ASSERT_EQ(resumed, 0) << resumed_log;
   EXPECT_THAT(resumed_log, HasSubstr("resuming at step"));
   EXPECT_EQ(ReadRun("switched").epochs_size(), 3);
+}
+
+TEST_F(TrainTest, EarlyStoppingEndsTheRunAndResumeKeepsItEnded) {
+  const std::string root = *root_ + "/early";
+  absl::StatusOr<std::string> config = testing::WriteTinyRun(
+      root, absl::StrCat("model {\n", testing::kTinyModelFields, R"(}
+optimizer { learning_rate: 0.003 }
+schedule { epochs: 4 warmup_epochs: 1 }
+batch_size: 12
+eval { start_epoch: 1 every_epochs: 1 }
+early_stopping { patience: 1 min_delta: 0.99 }
+seed: 42
+threads: 2
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  // The first validation sets the reference; no second one can beat it by
+  // 99 points, so the run ends after epoch 2 of 4.
+  std::vector<std::string> args = testing::TrainArgs(*config, root + "/run");
+  auto [code, log] = RunTrain(args);
+  ASSERT_EQ(code, 0) << log;
+  EXPECT_THAT(log, HasSubstr("early stop"));
+  TrainingRun run;
+  ASSERT_TRUE(ReadBinaryProto(root + "/run/training_run.pb", &run).ok());
+  EXPECT_EQ(run.stopped_early_after_epoch(), 2);
+  EXPECT_EQ(run.epochs_size(), 2);
+  EXPECT_EQ(run.best_weights(), "model");
+
+  args.push_back("--resume");
+  auto [resumed, resumed_log] = RunTrain(args);
+  ASSERT_EQ(resumed, 0) << resumed_log;
+  ASSERT_TRUE(ReadBinaryProto(root + "/run/training_run.pb", &run).ok());
+  EXPECT_EQ(run.epochs_size(), 2);
+  EXPECT_EQ(run.stopped_early_after_epoch(), 2);
 }
 
 TEST_F(TrainTest, DivergingLearningRateStopsAndKeepsLastCheckpoint) {

@@ -29,6 +29,7 @@
 #include "pipeline/checkpoint.h"
 #include "pipeline/curves.h"
 #include "pipeline/device.h"
+#include "pipeline/ema.h"
 #include "pipeline/distributed/communicator.h"
 #include "pipeline/epoch_stats.h"
 #include "pipeline/loss.h"
@@ -92,6 +93,10 @@ class Trainer {
       for (const auto& [name, p] : group.parameters) parameters_.push_back(p);
     }
     resume_ = options.resume;
+    if (config_.ema().decay() > 0) {
+      ema_ = std::make_unique<WeightAverage>(*model_, config_.ema().decay(),
+                                             config_.ema().warmup_power());
+    }
     if (world_.is_distributed()) {
       model_->set_statistics_mean(
           [this](const torch::Tensor& local) { return GlobalMean(local); });
@@ -109,6 +114,11 @@ class Trainer {
   absl::Status Diverged(const std::string& what) const;
   absl::StatusOr<std::pair<double, double>> Validate();
   absl::Status EndEpoch(int epoch, double train_seconds);
+  // Validates the live weights and their average, keeps the better as
+  // best_model.pt when it beats the best so far, and counts validations
+  // without improvement for early stopping; appends to `summary`.
+  absl::Status ValidateAndSelect(int epoch, EpochMetrics* metrics,
+                                 std::string* summary);
   absl::Status SaveCheckpoint();
   // model_flops / the matmul peak, never above 1: a model faster than the
   // peak means the start-up probe was slowed (by another process on the
@@ -134,6 +144,8 @@ class Trainer {
   std::ostream null_stream_{nullptr};
   model::ViTMoE model_;
   AdamW optimizer_;
+  // The weights' moving average; null without ema.decay.
+  std::unique_ptr<WeightAverage> ema_;
   std::vector<torch::Tensor> parameters_;
   std::string checkpoint_path_;
   model::PrecisionChoice precision_;
@@ -235,6 +247,14 @@ absl::Status Trainer::Restore() {
     }
     status = optimizer_.LoadStateTensors(moments);
   }
+  if (status.ok() && ema_ != nullptr) {
+    NamedTensors averages;
+    for (const NamedTensor& record : saved.ema()) {
+      ASSIGN_OR_RETURN(torch::Tensor t, FromRecord(record));
+      averages.emplace_back(record.name(), t);
+    }
+    status = ema_->LoadStateTensors(averages);
+  }
   if (status.ok()) status = RestoreGeneratorStates(setup_.device, saved);
   if (!status.ok()) {
     return absl::InvalidArgumentError(
@@ -247,6 +267,7 @@ absl::Status Trainer::Restore() {
   input->set_sha256(sha);
   saved.clear_model();
   saved.clear_optimizer();
+  saved.clear_ema();
   saved.clear_cpu_rng_state();
   saved.clear_cuda_rng_state();
   state_ = std::move(saved);
@@ -315,7 +336,8 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
   if (config_.debug().enabled()) {
     torch::autograd::AnomalyMode::set_enabled(true);
   }
-  for (int epoch = state_.epoch(); epoch < epochs; ++epoch) {
+  for (int epoch = state_.epoch();
+       epoch < epochs && state_.stopped_early_after_epoch() == 0; ++epoch) {
     RETURN_IF_ERROR(TrainEpoch(epoch));
   }
   TrainingRun run = Report();
@@ -470,6 +492,7 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
     return Diverged(absl::StrCat("gradient norm is ", grad_norm));
   }
   optimizer_.Step(lr);
+  if (ema_ != nullptr) ema_->Update(step + 1);
 
   StepStats stats;
   stats.images = batch.labels.size(0);
@@ -587,26 +610,7 @@ absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
       100 * metrics.train_accuracy(), metrics.balance_loss(),
       metrics.learning_rate(), FormatDuration(train_seconds));
   if (IsEvaluationEpoch(config_.eval(), epoch + 1, total_epochs)) {
-    Clock::time_point start = Clock::now();
-    ASSIGN_OR_RETURN(auto validation, Validate());
-    timing_.mutable_epochs()->rbegin()->set_validation_seconds(
-        SecondsSince(start));
-    metrics.set_has_validation(true);
-    metrics.set_validation_loss(validation.first);
-    metrics.set_validation_accuracy(validation.second);
-    absl::StrAppend(&summary,
-                    absl::StrFormat(" | validation loss %.4f acc %.2f%%",
-                                    validation.first, 100 * validation.second));
-    if (state_.best_epoch() == 0 ||
-        validation.second > state_.best_validation_accuracy()) {
-      state_.set_best_epoch(epoch + 1);
-      state_.set_best_validation_accuracy(validation.second);
-      if (world_.is_primary()) {
-        RETURN_IF_ERROR(model::SaveModel(
-            config_.output_dir() + "/" + kBestModelFile, model_));
-      }
-      absl::StrAppend(&summary, " (best)");
-    }
+    RETURN_IF_ERROR(ValidateAndSelect(epoch, &metrics, &summary));
   }
   *state_.add_epochs() = metrics;
   state_.clear_partial_epoch();
@@ -622,6 +626,77 @@ absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
   return WriteCurves(config_.output_dir(), so_far);
 }
 
+absl::Status Trainer::ValidateAndSelect(int epoch, EpochMetrics* metrics,
+                                        std::string* summary) {
+  Clock::time_point start = Clock::now();
+  ASSIGN_OR_RETURN(auto validation, Validate());
+  metrics->set_has_validation(true);
+  metrics->set_validation_loss(validation.first);
+  metrics->set_validation_accuracy(validation.second);
+  absl::StrAppend(summary,
+                  absl::StrFormat(" | validation loss %.4f acc %.2f%%",
+                                  validation.first, 100 * validation.second));
+  double accuracy = validation.second;
+  std::string weights = "model";
+  if (ema_ != nullptr) {
+    ema_->Swap();
+    absl::StatusOr<std::pair<double, double>> averaged = Validate();
+    ema_->Swap();
+    if (!averaged.ok()) return averaged.status();
+    metrics->set_ema_validation_loss(averaged->first);
+    metrics->set_ema_validation_accuracy(averaged->second);
+    absl::StrAppend(summary,
+                    absl::StrFormat(", average %.4f acc %.2f%%",
+                                    averaged->first, 100 * averaged->second));
+    if (averaged->second > accuracy) {
+      accuracy = averaged->second;
+      weights = "ema";
+    }
+  }
+  timing_.mutable_epochs()->rbegin()->set_validation_seconds(
+      SecondsSince(start));
+  if (state_.best_epoch() == 0 ||
+      accuracy > state_.best_validation_accuracy()) {
+    state_.set_best_epoch(epoch + 1);
+    state_.set_best_validation_accuracy(accuracy);
+    state_.set_best_weights(weights);
+    if (world_.is_primary()) {
+      if (weights == "ema") ema_->Swap();
+      absl::Status saved = model::SaveModel(
+          config_.output_dir() + "/" + kBestModelFile, model_);
+      if (weights == "ema") ema_->Swap();
+      RETURN_IF_ERROR(saved);
+    }
+    absl::StrAppend(summary, weights == "ema" ? " (best: average)" : " (best)");
+  }
+
+  const EarlyStoppingConfig& early = config_.early_stopping();
+  if (early.patience() == 0) return absl::OkStatus();
+  const bool first = std::none_of(
+      state_.epochs().begin(), state_.epochs().end(),
+      [](const EpochMetrics& m) { return m.has_validation(); });
+  if (first ||
+      accuracy >= state_.early_stopping_reference() + early.min_delta()) {
+    state_.set_early_stopping_reference(accuracy);
+    state_.set_validations_without_improvement(0);
+  } else {
+    state_.set_validations_without_improvement(
+        state_.validations_without_improvement() + 1);
+  }
+  if (state_.validations_without_improvement() >= early.patience() &&
+      epoch + 1 < config_.schedule().epochs()) {
+    state_.set_stopped_early_after_epoch(epoch + 1);
+    absl::StrAppend(
+        summary,
+        absl::StrFormat(" | early stop: %d validations without a gain of "
+                        "%g over %.2f%%",
+                        state_.validations_without_improvement(),
+                        early.min_delta(),
+                        100 * state_.early_stopping_reference()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Trainer::SaveCheckpoint() {
   if (!world_.is_primary()) {
     // Rank 0 writes the same state.
@@ -634,6 +709,11 @@ absl::Status Trainer::SaveCheckpoint() {
   }
   for (const auto& [name, tensor] : optimizer_.StateTensors()) {
     *checkpoint.add_optimizer() = ToRecord(name, tensor);
+  }
+  if (ema_ != nullptr) {
+    for (const auto& [name, tensor] : ema_->StateTensors()) {
+      *checkpoint.add_ema() = ToRecord(name, tensor);
+    }
   }
   CaptureGeneratorStates(setup_.device, &checkpoint);
   RETURN_IF_ERROR(WriteCheckpoint(checkpoint_path_, checkpoint));
@@ -651,6 +731,8 @@ TrainingRun Trainer::Report() const {
   *run.mutable_epochs() = state_.epochs();
   run.set_best_epoch(state_.best_epoch());
   run.set_best_validation_accuracy(state_.best_validation_accuracy());
+  run.set_best_weights(state_.best_weights());
+  run.set_stopped_early_after_epoch(state_.stopped_early_after_epoch());
   if (state_.best_epoch() > 0) {
     run.set_checkpoint(kBestModelFile);
     absl::StatusOr<std::string> sha =
