@@ -53,3 +53,12 @@ if [ ! -d "$TOOLS_DIR/node_modules/onnxruntime-node" ]; then
   echo "setup: installing onnxruntime-node into $TOOLS_DIR"
   npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --silent --ignore-scripts onnxruntime-node
 fi
+# gitlab-ci-local validates ci/gitlab-ci.yml against GitLab's schema and runs
+# its jobs here (ci/check_gitlab_ci.sh, ci/gitlab_local.sh). 4.60.1 is the
+# newest release that runs on Node.js 20.
+GCL_VERSION=4.60.1
+if ! grep -qs "\"version\": \"$GCL_VERSION\"" \
+  "$TOOLS_DIR/node_modules/gitlab-ci-local/package.json"; then
+  echo "setup: installing gitlab-ci-local $GCL_VERSION into $TOOLS_DIR"
+  npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --silent "gitlab-ci-local@$GCL_VERSION"
+fi

@@ -6,6 +6,8 @@
 #   2. fuzzers              each libFuzzer target for a bounded time
 #   3. --config=cuda        must stop with a clear message (no CUDA here)
 #   4. real-data gate       the CI chain on Fashion-MNIST, gated on accuracy
+#   5. GitLab CI file       ci/gitlab-ci.yml validates against GitLab's
+#                           schema and names only files and targets that exist
 set -uo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -46,6 +48,7 @@ check "fuzzers (20 s each)" bash ci/run_fuzzers.sh 20
 check "--config=cuda without CUDA LibTorch fails clearly" cuda_config_fails_clearly
 check "real-data gate //pipeline:fashion_mnist_ci" \
   bazel build //pipeline:fashion_mnist_ci
+check "GitLab CI definition ci/gitlab-ci.yml" bash ci/check_gitlab_ci.sh
 
 echo "total time $(elapsed)"
 for name in "${failures[@]}"; do echo "failed: $name"; done

@@ -21,7 +21,8 @@ WeightAverage::WeightAverage(torch::nn::Module& module, double decay,
   for (const auto& [name, tensor] : ModuleTensors(module)) {
     if (!tensor.is_floating_point()) continue;
     live_.emplace_back(name, tensor);
-    average_.push_back(tensor.detach().to(torch::kFloat32, /*non_blocking=*/false,
+    average_.push_back(tensor.detach().to(torch::kFloat32,
+                                          /*non_blocking=*/false,
                                           /*copy=*/true));
   }
 }

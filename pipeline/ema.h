@@ -42,7 +42,7 @@ class WeightAverage {
 
  private:
   double decay_, warmup_power_;
-  NamedTensors live_;                  // the module's own tensors
+  NamedTensors live_;                   // the module's own tensors
   std::vector<torch::Tensor> average_;  // float32, same order as live_
 };
 

@@ -43,8 +43,9 @@ std::string MetricsCsv(const TrainingRun& run) {
       absl::StrAppend(&csv, ",,,");
     }
     if (ema && m.has_validation()) {
-      absl::StrAppend(&csv, absl::StrFormat(",%.6g,%.6g", m.ema_validation_loss(),
-                                            m.ema_validation_accuracy()));
+      absl::StrAppend(&csv,
+                      absl::StrFormat(",%.6g,%.6g", m.ema_validation_loss(),
+                                      m.ema_validation_accuracy()));
     } else {
       absl::StrAppend(&csv, ",,");
     }

@@ -29,8 +29,8 @@
 #include "pipeline/checkpoint.h"
 #include "pipeline/curves.h"
 #include "pipeline/device.h"
-#include "pipeline/ema.h"
 #include "pipeline/distributed/communicator.h"
+#include "pipeline/ema.h"
 #include "pipeline/epoch_stats.h"
 #include "pipeline/loss.h"
 #include "pipeline/progress.h"
@@ -93,10 +93,6 @@ class Trainer {
       for (const auto& [name, p] : group.parameters) parameters_.push_back(p);
     }
     resume_ = options.resume;
-    if (config_.ema().decay() > 0) {
-      ema_ = std::make_unique<WeightAverage>(*model_, config_.ema().decay(),
-                                             config_.ema().warmup_power());
-    }
     if (world_.is_distributed()) {
       model_->set_statistics_mean(
           [this](const torch::Tensor& local) { return GlobalMean(local); });
@@ -144,8 +140,10 @@ class Trainer {
   std::ostream null_stream_{nullptr};
   model::ViTMoE model_;
   AdamW optimizer_;
-  // The weights' moving average; null without ema.decay.
+  // The weights' moving average; null without ema.decay. On resume its
+  // saved state waits in resumed_average_ until the average exists.
   std::unique_ptr<WeightAverage> ema_;
+  NamedTensors resumed_average_;
   std::vector<torch::Tensor> parameters_;
   std::string checkpoint_path_;
   model::PrecisionChoice precision_;
@@ -247,13 +245,10 @@ absl::Status Trainer::Restore() {
     }
     status = optimizer_.LoadStateTensors(moments);
   }
-  if (status.ok() && ema_ != nullptr) {
-    NamedTensors averages;
-    for (const NamedTensor& record : saved.ema()) {
-      ASSIGN_OR_RETURN(torch::Tensor t, FromRecord(record));
-      averages.emplace_back(record.name(), t);
-    }
-    status = ema_->LoadStateTensors(averages);
+  // Loaded once the weight average exists (after the broadcast in Run).
+  for (const NamedTensor& record : saved.ema()) {
+    ASSIGN_OR_RETURN(torch::Tensor t, FromRecord(record));
+    resumed_average_.emplace_back(record.name(), t);
   }
   if (status.ok()) status = RestoreGeneratorStates(setup_.device, saved);
   if (!status.ok()) {
@@ -318,6 +313,19 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
     // initialisation or checkpoint read gave.
     torch::NoGradGuard no_grad;
     RETURN_IF_ERROR(comm_.Broadcast(model_->parameters()));
+  }
+  if (config_.ema().decay() > 0) {
+    // Starts at the broadcast weights, so every rank holds the same average.
+    ema_ = std::make_unique<WeightAverage>(*model_, config_.ema().decay(),
+                                           config_.ema().warmup_power());
+    if (resume_) {
+      absl::Status loaded = ema_->LoadStateTensors(resumed_average_);
+      if (!loaded.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(checkpoint_path_, ": ", loaded.message()));
+      }
+      resumed_average_.clear();
+    }
   }
   progress_.Line(absl::StrFormat(
       "training %d epochs x %d steps of %d images on %s (%s, %d threads); "
@@ -645,9 +653,9 @@ absl::Status Trainer::ValidateAndSelect(int epoch, EpochMetrics* metrics,
     if (!averaged.ok()) return averaged.status();
     metrics->set_ema_validation_loss(averaged->first);
     metrics->set_ema_validation_accuracy(averaged->second);
-    absl::StrAppend(summary,
-                    absl::StrFormat(", average %.4f acc %.2f%%",
-                                    averaged->first, 100 * averaged->second));
+    absl::StrAppend(
+        summary, absl::StrFormat(", average %.4f acc %.2f%%", averaged->first,
+                                 100 * averaged->second));
     if (averaged->second > accuracy) {
       accuracy = averaged->second;
       weights = "ema";
@@ -662,8 +670,8 @@ absl::Status Trainer::ValidateAndSelect(int epoch, EpochMetrics* metrics,
     state_.set_best_weights(weights);
     if (world_.is_primary()) {
       if (weights == "ema") ema_->Swap();
-      absl::Status saved = model::SaveModel(
-          config_.output_dir() + "/" + kBestModelFile, model_);
+      absl::Status saved =
+          model::SaveModel(config_.output_dir() + "/" + kBestModelFile, model_);
       if (weights == "ema") ema_->Swap();
       RETURN_IF_ERROR(saved);
     }
@@ -672,9 +680,9 @@ absl::Status Trainer::ValidateAndSelect(int epoch, EpochMetrics* metrics,
 
   const EarlyStoppingConfig& early = config_.early_stopping();
   if (early.patience() == 0) return absl::OkStatus();
-  const bool first = std::none_of(
-      state_.epochs().begin(), state_.epochs().end(),
-      [](const EpochMetrics& m) { return m.has_validation(); });
+  const bool first =
+      std::none_of(state_.epochs().begin(), state_.epochs().end(),
+                   [](const EpochMetrics& m) { return m.has_validation(); });
   if (first ||
       accuracy >= state_.early_stopping_reference() + early.min_delta()) {
     state_.set_early_stopping_reference(accuracy);
