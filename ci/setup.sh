@@ -12,7 +12,7 @@ PACKAGES=(
   libopencv-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libarchive-dev libonnx-dev
   libplplot-dev plplot-driver-cairo
   dataset-fashion-mnist
-  cmake ninja-build python3 zip
+  cmake ninja-build python3 zip rsync
 )
 
 missing=()
