@@ -4,6 +4,7 @@
 #include "common/digest.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
+#include "pipeline/numeric_environment.h"
 #include "pipeline/trainer.h"
 
 namespace vit_moe::pipeline {
@@ -62,6 +63,24 @@ std::vector<std::string> CompareRuns(const TrainingRun& recorded,
                                        recorded.final_checkpoint_sha256(),
                                        ", reproduced ",
                                        reproduced.final_checkpoint_sha256()));
+  }
+  if (differences.empty()) return differences;
+  if (!recorded.has_numeric_environment()) {
+    differences.push_back(
+        "the record holds no numeric environment (written by an older "
+        "version), so the cause cannot be narrowed down");
+    return differences;
+  }
+  std::vector<std::string> causes = NumericEnvironmentDifferences(
+      recorded.numeric_environment(), reproduced.numeric_environment());
+  if (causes.empty()) {
+    differences.push_back(
+        "the numeric environment (LibTorch, BLAS, its variables, CPU, "
+        "threads) is the recorded one: the code or the data differ");
+  }
+  for (const std::string& cause : causes) {
+    differences.push_back(
+        absl::StrCat("numeric environment differs, a likely cause: ", cause));
   }
   return differences;
 }

@@ -51,11 +51,39 @@ TEST(ReproduceTest, ReRunFromArtifactMatchesAndTamperingIsCaught) {
   ASSERT_TRUE(reproduced.ok()) << reproduced.status();
   EXPECT_TRUE(CompareRuns(*recorded, *reproduced).empty());
 
-  // A different result is reported field by field.
+  EXPECT_EQ(recorded->final_checkpoint_sha256(),
+            reproduced->final_checkpoint_sha256());
+
+  // Moved inputs (another folder, the same bytes) reproduce the same run,
+  // final checkpoint included: no path is part of what is hashed.
+  std::filesystem::copy(root + "/store", root + "/moved_store",
+                        std::filesystem::copy_options::recursive);
+  ReproduceOptions moved = options;
+  moved.output_dir = root + "/moved_again";
+  moved.manifest = root + "/moved_store/" +
+                   std::filesystem::path(data->manifest).filename().string();
+  moved.normalization =
+      root + "/moved_store/" +
+      std::filesystem::path(data->normalization).filename().string();
+  auto from_moved = ReproduceRun(*recorded, moved);
+  ASSERT_TRUE(from_moved.ok()) << from_moved.status();
+  EXPECT_TRUE(CompareRuns(*recorded, *from_moved).empty());
+
+  // A different result is reported field by field, with the numeric
+  // environment's differences as the likely cause.
   TrainingRun altered = *reproduced;
   altered.mutable_epochs(0)->set_train_loss(123.0);
   altered.set_checkpoint_sha256("0000");
-  EXPECT_EQ(CompareRuns(*recorded, altered).size(), 2u);
+  std::vector<std::string> differences = CompareRuns(*recorded, altered);
+  ASSERT_EQ(differences.size(), 3u);
+  EXPECT_NE(differences[2].find("the numeric environment"), std::string::npos)
+      << differences[2];
+  (*altered.mutable_numeric_environment()
+        ->mutable_variables())["OPENBLAS_CORETYPE"] = "SomeOtherCore";
+  differences = CompareRuns(*recorded, altered);
+  ASSERT_EQ(differences.size(), 3u);
+  EXPECT_NE(differences[2].find("OPENBLAS_CORETYPE"), std::string::npos)
+      << differences[2];
 
   // A changed input is refused before any training, naming it.
   std::string normalization = root + "/changed_normalization.pb";

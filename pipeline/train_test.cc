@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -299,6 +300,43 @@ threads: 2
   ASSERT_TRUE(ReadBinaryProto(root + "/run/training_run.pb", &run).ok());
   EXPECT_EQ(run.epochs_size(), 2);
   EXPECT_EQ(run.stopped_early_after_epoch(), 2);
+}
+
+TEST_F(TrainTest, ResumeFollowsInputContentNotPaths) {
+  const std::string root = *root_ + "/inputs";
+  absl::StatusOr<std::string> config = testing::WriteTinyRun(
+      root, absl::StrCat("model {\n", testing::kTinyModelFields, R"(}
+schedule { epochs: 2 warmup_epochs: 0 }
+batch_size: 12
+seed: 42
+threads: 2
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  std::vector<std::string> args = testing::TrainArgs(*config, root + "/run");
+  auto [code, log] = RunTrain(args);
+  ASSERT_EQ(code, 0) << log;
+
+  // The same bytes in another folder: the (finished) run resumes.
+  std::filesystem::copy(root + "/store", root + "/moved",
+                        std::filesystem::copy_options::recursive);
+  std::vector<std::string> moved = testing::TrainArgs(
+      *config, root + "/run",
+      {"--resume", "--manifest=" + root + "/moved/manifest.pb",
+       "--normalization=" + root + "/moved/normalization.pb"});
+  auto [moved_code, moved_log] = RunTrain(moved);
+  EXPECT_EQ(moved_code, 0) << moved_log;
+
+  // Other data under any path: refused, naming the input.
+  absl::StatusOr<testing::TestDataset> other =
+      testing::WriteTestDataset(root + "/other", 4, 30);
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::vector<std::string> swapped =
+      testing::TrainArgs(*config, root + "/run",
+                         {"--resume", "--manifest=" + other->manifest,
+                          "--normalization=" + other->normalization});
+  auto [swapped_code, swapped_log] = RunTrain(swapped);
+  EXPECT_EQ(swapped_code, 2) << swapped_log;
+  EXPECT_THAT(swapped_log, HasSubstr("trained on a manifest with SHA-256"));
 }
 
 TEST_F(TrainTest, DivergingLearningRateStopsAndKeepsLastCheckpoint) {

@@ -33,6 +33,7 @@
 #include "pipeline/ema.h"
 #include "pipeline/epoch_stats.h"
 #include "pipeline/loss.h"
+#include "pipeline/numeric_environment.h"
 #include "pipeline/progress.h"
 #include "pipeline/run_report.h"
 #include "pipeline/schedule.h"
@@ -55,6 +56,9 @@ double ScalarOrZero(const torch::Tensor& t) {
 // what is computed.
 TrainConfig ComparableForResume(TrainConfig config) {
   config.clear_output_dir();
+  // Inputs are compared by digest (TrainingCheckpoint.input_sha256).
+  config.clear_manifest();
+  config.clear_normalization();
   config.set_checkpoint_every_steps(0);
   config.set_log_every_steps(0);
   // Parameters, optimizer state and checkpoints are float32 in every
@@ -157,6 +161,7 @@ class Trainer {
   // Run state without tensors; SaveCheckpoint adds them.
   TrainingCheckpoint state_;
   int64_t last_checkpoint_step_ = -1;
+  NumericEnvironment numeric_environment_;
   RunTiming timing_;
   Clock::time_point run_start_ = Clock::now();
   // Steps this process ran, for the ETA.
@@ -236,6 +241,16 @@ absl::Status Trainer::Restore() {
                      "would not continue the same run: ",
                      differences));
   }
+  for (const InputDigest& input : setup_.inputs) {
+    auto trained_on = saved.input_sha256().find(input.role());
+    if (trained_on != saved.input_sha256().end() &&
+        trained_on->second != input.sha256()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          checkpoint_path_, ": trained on a ", input.role(), " with SHA-256 ",
+          trained_on->second, ", but ", input.path(), " has ", input.sha256(),
+          ", so --resume would not continue the same run"));
+    }
+  }
   absl::Status status = RestoreModuleTensors(*model_, saved.model());
   if (status.ok()) {
     NamedTensors moments;
@@ -296,10 +311,18 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
   timing_.set_matmul_peak_flops_per_second(matmul_peak_);
 
   state_.set_format_version(kCheckpointFormatVersion);
-  // Without output_dir: the folder is where the checkpoint lives, and equal
-  // training states in two folders then give equal checkpoint bytes.
+  // Without paths: equal training states give equal checkpoint bytes
+  // wherever the run and its inputs live; the inputs are named by digest.
   *state_.mutable_resolved_config() = config_;
   state_.mutable_resolved_config()->clear_output_dir();
+  state_.mutable_resolved_config()->clear_manifest();
+  state_.mutable_resolved_config()->clear_normalization();
+  for (const InputDigest& input : setup_.inputs) {
+    if (input.role() == "manifest" || input.role() == "normalization") {
+      (*state_.mutable_input_sha256())[input.role()] = input.sha256();
+    }
+  }
+  numeric_environment_ = CaptureNumericEnvironment(setup_.threads);
   if (resume_) {
     RETURN_IF_ERROR(Restore());
   } else if (std::ifstream(checkpoint_path_).good()) {
@@ -741,6 +764,7 @@ TrainingRun Trainer::Report() const {
   run.set_best_validation_accuracy(state_.best_validation_accuracy());
   run.set_best_weights(state_.best_weights());
   run.set_stopped_early_after_epoch(state_.stopped_early_after_epoch());
+  *run.mutable_numeric_environment() = numeric_environment_;
   if (state_.best_epoch() > 0) {
     run.set_checkpoint(kBestModelFile);
     absl::StatusOr<std::string> sha =
