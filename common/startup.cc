@@ -41,6 +41,21 @@ int ConfigureThreads(int requested) {
   return torch::get_num_threads();
 }
 
+std::string LoadedBlasLibrary() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    const size_t path = line.find('/');
+    if (path == std::string::npos) continue;
+    const absl::string_view file =
+        absl::string_view(line).substr(line.rfind('/') + 1);
+    for (const char* prefix : {"libopenblas", "libblas", "libmkl", "libblis"}) {
+      if (absl::StartsWith(file, prefix)) return line.substr(path);
+    }
+  }
+  return "";
+}
+
 bool UsingOptimizedBlas() {
   // pytorch.org builds link MKL statically and say so in their config.
   std::string config = torch::show_config();
@@ -50,15 +65,9 @@ bool UsingOptimizedBlas() {
   }
   // Debian's LibTorch goes through libblas.so.3, whichever implementation
   // the alternatives system points it at; the mapped path tells which.
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    if (absl::StrContains(line, "openblas") || absl::StrContains(line, "mkl") ||
-        absl::StrContains(line, "blis")) {
-      return true;
-    }
-  }
-  return false;
+  const std::string blas = LoadedBlasLibrary();
+  return absl::StrContains(blas, "openblas") ||
+         absl::StrContains(blas, "mkl") || absl::StrContains(blas, "blis");
 }
 
 bool UsingTcmalloc() { return dlsym(RTLD_DEFAULT, "tc_malloc") != nullptr; }

@@ -25,6 +25,12 @@ int ConfigureThreads(int requested);
 // Logical cores of this machine (at least 1).
 int CoreCount();
 
+// Path of the BLAS library mapped into this process (libopenblas*,
+// libblas*, libmkl*, libblis*; Debian's libblas.so.3 lies in a folder named
+// for the implementation the alternatives system chose), or "" when none is
+// mapped (a BLAS linked statically into LibTorch).
+std::string LoadedBlasLibrary();
+
 // True when the process has an optimised BLAS (OpenBLAS or MKL) for
 // LibTorch's matrix products; the reference BLAS is 10-25x slower.
 bool UsingOptimizedBlas();

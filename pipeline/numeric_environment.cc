@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/startup.h"
 
 namespace vit_moe::pipeline {
 namespace {
@@ -28,27 +29,12 @@ constexpr const char* kFeatures[] = {
     "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile", "avx512_fp16",
 };
 
-std::string BlasLibrary() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    const size_t slash = line.rfind('/');
-    if (slash == std::string::npos) continue;
-    const std::string file = line.substr(slash + 1);
-    for (const char* prefix :
-         {"libopenblas", "libblas", "libmkl_rt", "libblis", "libcblas"}) {
-      if (absl::StartsWith(file, prefix)) return file;
-    }
-  }
-  return "";
-}
-
 }  // namespace
 
 NumericEnvironment CaptureNumericEnvironment(int threads) {
   NumericEnvironment env;
   env.set_libtorch_version(TORCH_VERSION);
-  env.set_blas_library(BlasLibrary());
+  env.set_blas_library(LoadedBlasLibrary());
   for (const char* name : kVariables) {
     const char* value = std::getenv(name);
     (*env.mutable_variables())[name] = value != nullptr ? value : "";

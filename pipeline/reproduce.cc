@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
 #include "common/proto_io.h"
+#include "common/startup.h"
 #include "common/status_macros.h"
 #include "pipeline/numeric_environment.h"
 #include "pipeline/trainer.h"
@@ -97,8 +98,13 @@ absl::StatusOr<TrainingRun> ReproduceRun(const TrainingRun& recorded,
   }
   config.set_output_dir(options.output_dir);
   // The same thread count: float sums split differently across threads
-  // round differently.
-  if (recorded.threads() > 0) config.set_threads(recorded.threads());
+  // round differently. A config that asked for all cores keeps asking where
+  // that gives the recorded count, so the checkpoint's config is unchanged.
+  const bool same_by_default =
+      config.threads() == 0 && CoreCount() == recorded.threads();
+  if (recorded.threads() > 0 && !same_by_default) {
+    config.set_threads(recorded.threads());
+  }
   RETURN_IF_ERROR(CheckInput(recorded, "manifest", config.manifest()));
   RETURN_IF_ERROR(
       CheckInput(recorded, "normalization", config.normalization()));
