@@ -52,6 +52,16 @@ absl::StatusOr<torch::Tensor> FromRecord(const NamedTensor& record) {
   return tensor;
 }
 
+absl::StatusOr<NamedTensors> FromRecords(
+    const google::protobuf::RepeatedPtrField<NamedTensor>& records) {
+  NamedTensors tensors;
+  for (const NamedTensor& record : records) {
+    ASSIGN_OR_RETURN(torch::Tensor t, FromRecord(record));
+    tensors.emplace_back(record.name(), t);
+  }
+  return tensors;
+}
+
 NamedTensors ModuleTensors(torch::nn::Module& module) {
   NamedTensors tensors;
   for (const auto& item : module.named_parameters(/*recurse=*/true)) {

@@ -21,6 +21,9 @@ inline constexpr int kCheckpointFormatVersion = 1;
 // Tensor -> record (copied to CPU, contiguous) and back (on CPU).
 NamedTensor ToRecord(const std::string& name, const torch::Tensor& tensor);
 absl::StatusOr<torch::Tensor> FromRecord(const NamedTensor& record);
+// Every record of a repeated field, in order, as named tensors.
+absl::StatusOr<NamedTensors> FromRecords(
+    const google::protobuf::RepeatedPtrField<NamedTensor>& records);
 
 // Parameters then buffers of `module`, by module path.
 NamedTensors ModuleTensors(torch::nn::Module& module);

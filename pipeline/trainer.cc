@@ -253,18 +253,11 @@ absl::Status Trainer::Restore() {
   }
   absl::Status status = RestoreModuleTensors(*model_, saved.model());
   if (status.ok()) {
-    NamedTensors moments;
-    for (const NamedTensor& record : saved.optimizer()) {
-      ASSIGN_OR_RETURN(torch::Tensor t, FromRecord(record));
-      moments.emplace_back(record.name(), t);
-    }
+    ASSIGN_OR_RETURN(NamedTensors moments, FromRecords(saved.optimizer()));
     status = optimizer_.LoadStateTensors(moments);
   }
   // Loaded once the weight average exists (after the broadcast in Run).
-  for (const NamedTensor& record : saved.ema()) {
-    ASSIGN_OR_RETURN(torch::Tensor t, FromRecord(record));
-    resumed_average_.emplace_back(record.name(), t);
-  }
+  ASSIGN_OR_RETURN(resumed_average_, FromRecords(saved.ema()));
   if (status.ok()) status = RestoreGeneratorStates(setup_.device, saved);
   if (!status.ok()) {
     return absl::InvalidArgumentError(
