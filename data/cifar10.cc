@@ -21,8 +21,13 @@ absl::StatusOr<ConvertedDataset> ConvertCifar10(const VerifiedSources& sources,
   const std::string root =
       (std::filesystem::path(work_dir) / "cifar10").string();
   RETURN_IF_ERROR(ExtractArchive(source->second.file.local_path, root, limits));
+  return ConvertCifar10Folder(root, kTarball);
+}
+
+absl::StatusOr<ConvertedDataset> ConvertCifar10Folder(
+    const std::string& root, const std::string& source_name) {
   ASSIGN_OR_RETURN(std::string folder,
-                   FindFolderHolding(root, "data_batch_1.bin", kTarball));
+                   FindFolderHolding(root, "data_batch_1.bin", source_name));
   auto read = [&](const std::string& file) {
     return ReadFile((std::filesystem::path(folder) / file).string());
   };

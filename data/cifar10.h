@@ -18,6 +18,12 @@ absl::StatusOr<ConvertedDataset> ConvertCifar10(const VerifiedSources& sources,
                                                 const std::string& work_dir,
                                                 const ExtractLimits& limits);
 
+// CIFAR-10 already extracted: `root` is, or holds within three levels, the
+// cifar-10-batches-bin/ folder (data_batch_1..5.bin, test_batch.bin,
+// batches.meta.txt). `source_name` names the source in errors.
+absl::StatusOr<ConvertedDataset> ConvertCifar10Folder(
+    const std::string& root, const std::string& source_name);
+
 }  // namespace vit_moe::data
 
 #endif  // VIT_MOE_DATA_CIFAR10_H_

@@ -37,7 +37,7 @@ inline absl::StatusOr<std::string> FindFolderHolding(
     level = std::move(next);
   }
   return absl::NotFoundError(
-      absl::StrCat(archive, ": no ", relative, " inside the archive"));
+      absl::StrCat(archive, ": no ", relative, " within three folder levels"));
 }
 
 }  // namespace vit_moe::data

@@ -2,15 +2,19 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/atomic_file.h"
 #include "common/status_macros.h"
 #include "data/find_file.h"
+#include "data/image_folder.h"
 
 namespace vit_moe::data {
 namespace {
@@ -21,6 +25,17 @@ constexpr int kNumClasses = 43;
 constexpr char kTrainZip[] = "GTSRB_Final_Training_Images.zip";
 constexpr char kTestZip[] = "GTSRB_Final_Test_Images.zip";
 constexpr char kTestGtZip[] = "GTSRB_Final_Test_GT.zip";
+// Where the class folders and the test images lie: as published, and in
+// the seed's layout (Training/000NN, Test/Images, Test/GT-final_test.csv).
+constexpr char kOfficialTraining[] = "Final_Training/Images";
+constexpr char kOfficialTest[] = "Final_Test/Images";
+constexpr char kSeedTraining[] = "Training/00000";
+constexpr char kSeedTest[] = "Test/Images";
+constexpr char kTestCsv[] = "GT-final_test.csv";
+// The Kaggle re-distribution: Train.csv and Test.csv beside Train/ and
+// Test/ (and Meta/, unused).
+constexpr char kKaggleTrain[] = "Train.csv";
+constexpr char kKaggleTest[] = "Test.csv";
 
 const std::vector<std::string>& ClassNames() {
   static const auto* names = new std::vector<std::string>{
@@ -117,12 +132,10 @@ absl::StatusOr<int64_t> TrackOf(const std::string& csv_name,
   return track;
 }
 
-absl::Status ReadTraining(const std::string& root, ImageSet& train) {
-  ASSIGN_OR_RETURN(std::string base,
-                   FindFolderHolding(root, "Final_Training/Images", kTrainZip));
-  const fs::path images = fs::path(base) / "Final_Training/Images";
+// Reads `classes` (holding 00000..00042, each with its GT-000NN.csv).
+absl::Status ReadTraining(const fs::path& classes, ImageSet& train) {
   for (int c = 0; c < kNumClasses; ++c) {
-    const fs::path folder = images / absl::StrFormat("%05d", c);
+    const fs::path folder = classes / absl::StrFormat("%05d", c);
     const std::string csv_name = absl::StrFormat("GT-%05d.csv", c);
     const std::string csv_path = (folder / csv_name).string();
     ASSIGN_OR_RETURN(std::string text, ReadFile(csv_path));
@@ -143,16 +156,9 @@ absl::Status ReadTraining(const std::string& root, ImageSet& train) {
   return absl::OkStatus();
 }
 
-absl::Status ReadTest(const std::string& images_root,
-                      const std::string& gt_root, ImageSet& test) {
-  ASSIGN_OR_RETURN(
-      std::string base,
-      FindFolderHolding(images_root, "Final_Test/Images", kTestZip));
-  const fs::path images = fs::path(base) / "Final_Test/Images";
-  ASSIGN_OR_RETURN(std::string gt_folder,
-                   FindFolderHolding(gt_root, "GT-final_test.csv", kTestGtZip));
-  const std::string csv_path =
-      (fs::path(gt_folder) / "GT-final_test.csv").string();
+// Reads the test images in `images` named by `csv_path`.
+absl::Status ReadTest(const fs::path& images, const std::string& csv_path,
+                      ImageSet& test) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(csv_path));
   ASSIGN_OR_RETURN(std::vector<GtsrbRow> rows,
                    ParseGtsrbCsv(text, csv_path, /*require_class_id=*/true));
@@ -161,6 +167,77 @@ absl::Status ReadTest(const std::string& images_root,
   }
   LOG(INFO) << "GTSRB test: " << rows.size() << " images";
   return absl::OkStatus();
+}
+
+// The Kaggle layout: `csv` (Train.csv or Test.csv) names PNGs by paths
+// relative to `base`. Training file names are CCCCC_TTTTT_FFFFF.png (class,
+// track, frame); their tracks group the split like the published set's.
+absl::Status ReadKaggle(const fs::path& base, const std::string& csv,
+                        bool training, ImageSet& out) {
+  const std::string csv_path = (base / csv).string();
+  ASSIGN_OR_RETURN(std::string text, ReadFile(csv_path));
+  ASSIGN_OR_RETURN(std::vector<GtsrbRow> rows,
+                   ParseGtsrbKaggleCsv(text, csv_path));
+  for (const GtsrbRow& row : rows) {
+    const std::string path = (base / row.filename).string();
+    std::error_code error;
+    const uintmax_t size = fs::file_size(path, error);
+    if (error) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          csv_path, ":", row.line, ": ", path, ": ", error.message()));
+    }
+    if (size > static_cast<uintmax_t>(kMaxImageFileBytes)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", size, " bytes, above the limit of ",
+                       kMaxImageFileBytes, " for one image"));
+    }
+    ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
+                         bytes.data());
+    cv::Mat bgr = cv::imdecode(buffer, cv::IMREAD_COLOR);
+    if (bgr.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": not a decodable image"));
+    }
+    if (bgr.cols != row.width || bgr.rows != row.height) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          csv_path, ":", row.line, ": ", row.filename, " is ", bgr.cols, "x",
+          bgr.rows, ", the CSV says ", row.width, "x", row.height));
+    }
+    RgbImage image;
+    image.width = bgr.cols;
+    image.height = bgr.rows;
+    image.pixels.resize(static_cast<size_t>(bgr.total()) * 3);
+    cv::Mat rgb(bgr.rows, bgr.cols, CV_8UC3, image.pixels.data());
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    std::vector<uint8_t> record = CropAndResize(image, row, kGtsrbSide);
+    out.pixels.insert(out.pixels.end(), record.begin(), record.end());
+    out.labels.push_back(static_cast<uint8_t>(row.class_id));
+    if (training) {
+      const std::string stem = fs::path(row.filename).stem().string();
+      std::vector<std::string> parts = absl::StrSplit(stem, '_');
+      int64_t track = 0;
+      if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &track) ||
+          track < 0 || track >= 100000) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(csv_path, ":", row.line, ": file name ", row.filename,
+                         " is not CCCCC_TTTTT_FFFFF.png (class_track_frame)"));
+      }
+      out.groups.push_back(row.class_id * int64_t{100000} + track);
+    }
+  }
+  LOG(INFO) << "GTSRB " << csv << ": " << rows.size() << " images";
+  return absl::OkStatus();
+}
+
+ConvertedDataset EmptyGtsrb() {
+  ConvertedDataset data;
+  data.dataset = GTSRB;
+  data.class_names = ClassNames();
+  data.height = data.width = kGtsrbSide;
+  data.channels = 3;
+  data.resize_method = "roi_crop_then_area_resize";
+  return data;
 }
 
 }  // namespace
@@ -184,20 +261,85 @@ std::vector<uint8_t> CropAndResize(const RgbImage& image, const GtsrbRow& row,
 absl::StatusOr<ConvertedDataset> ConvertGtsrb(const VerifiedSources& sources,
                                               const std::string& work_dir,
                                               const ExtractLimits& limits) {
-  ConvertedDataset data;
-  data.dataset = GTSRB;
-  data.class_names = ClassNames();
-  data.height = data.width = kGtsrbSide;
-  data.channels = 3;
-  data.resize_method = "roi_crop_then_area_resize";
+  ConvertedDataset data = EmptyGtsrb();
   ASSIGN_OR_RETURN(std::string train_root,
                    Extract(sources, kTrainZip, work_dir, limits));
-  RETURN_IF_ERROR(ReadTraining(train_root, data.train));
+  ASSIGN_OR_RETURN(std::string train_base,
+                   FindFolderHolding(train_root, kOfficialTraining, kTrainZip));
+  RETURN_IF_ERROR(
+      ReadTraining(fs::path(train_base) / kOfficialTraining, data.train));
   ASSIGN_OR_RETURN(std::string test_root,
                    Extract(sources, kTestZip, work_dir, limits));
+  ASSIGN_OR_RETURN(std::string test_base,
+                   FindFolderHolding(test_root, kOfficialTest, kTestZip));
   ASSIGN_OR_RETURN(std::string gt_root,
                    Extract(sources, kTestGtZip, work_dir, limits));
-  RETURN_IF_ERROR(ReadTest(test_root, gt_root, data.test));
+  ASSIGN_OR_RETURN(std::string gt_folder,
+                   FindFolderHolding(gt_root, kTestCsv, kTestGtZip));
+  RETURN_IF_ERROR(ReadTest(fs::path(test_base) / kOfficialTest,
+                           (fs::path(gt_folder) / kTestCsv).string(),
+                           data.test));
+  return data;
+}
+
+absl::StatusOr<ConvertedDataset> ConvertGtsrbFolder(
+    const std::string& root, const std::string& work_dir,
+    const ExtractLimits& limits) {
+  // Archives lying in the folder (the seed's GTSRB-Training_fixed.zip, the
+  // published test zips) are extracted first and searched after it.
+  std::vector<std::string> roots = {root};
+  std::error_code error;
+  std::vector<fs::path> zips;
+  for (const auto& entry : fs::directory_iterator(root, error)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".zip") {
+      zips.push_back(entry.path());
+    }
+  }
+  if (error) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(root, ": cannot list: ", error.message()));
+  }
+  std::sort(zips.begin(), zips.end());
+  for (const fs::path& zip : zips) {
+    const std::string target = (fs::path(work_dir) / zip.filename()).string();
+    RETURN_IF_ERROR(ExtractArchive(zip.string(), target, limits));
+    roots.push_back(target);
+  }
+  // The first root holding `relative`, searched in order.
+  auto find =
+      [&roots](const std::string& relative) -> absl::StatusOr<fs::path> {
+    for (const std::string& r : roots) {
+      absl::StatusOr<std::string> base = FindFolderHolding(r, relative, r);
+      if (base.ok()) return fs::path(*base) / relative;
+    }
+    return absl::NotFoundError(absl::StrCat(
+        roots.front(), ": no ", relative,
+        " (expected GTSRB as published, Final_Training/Images/000NN and "
+        "Final_Test/Images with GT-final_test.csv; in the seed's layout, "
+        "Training/000NN and Test/Images with Test/GT-final_test.csv; zips "
+        "of either; or Kaggle's Train.csv and Test.csv beside Train/ and "
+        "Test/)"));
+  };
+  ConvertedDataset data = EmptyGtsrb();
+  absl::StatusOr<fs::path> classes = find(kOfficialTraining);
+  if (!classes.ok()) classes = find(kSeedTraining);
+  if (!classes.ok()) {
+    absl::StatusOr<fs::path> kaggle = find(kKaggleTrain);
+    if (!kaggle.ok()) return classes.status();
+    const fs::path base = kaggle->parent_path();
+    RETURN_IF_ERROR(ReadKaggle(base, kKaggleTrain, true, data.train));
+    RETURN_IF_ERROR(ReadKaggle(base, kKaggleTest, false, data.test));
+    return data;
+  }
+  // The folder of class 00000 was found; its parent holds them all.
+  RETURN_IF_ERROR(ReadTraining(
+      classes->filename() == "00000" ? classes->parent_path() : *classes,
+      data.train));
+  absl::StatusOr<fs::path> images = find(kOfficialTest);
+  if (!images.ok()) images = find(kSeedTest);
+  if (!images.ok()) return images.status();
+  ASSIGN_OR_RETURN(fs::path csv, find(kTestCsv));
+  RETURN_IF_ERROR(ReadTest(*images, csv.string(), data.test));
   return data;
 }
 

@@ -38,6 +38,19 @@ absl::StatusOr<ConvertedDataset> ConvertGtsrb(const VerifiedSources& sources,
                                               const std::string& work_dir,
                                               const ExtractLimits& limits);
 
+// GTSRB a user already has under `root`: extracted as published
+// (Final_Training/Images/000NN, Final_Test/Images, GT-final_test.csv), in
+// the seed's layout (Training/000NN, Test/Images, Test/GT-final_test.csv),
+// as zips of either lying in `root` (the seed's GTSRB-Training_fixed.zip
+// and the published test zips; extracted under `work_dir` within
+// `limits`), or in the Kaggle re-distribution's layout (Train.csv and
+// Test.csv naming PNGs under Train/<class>/ and Test/, data/gtsrb_csv.h).
+// Converted exactly as ConvertGtsrb does: ROI crop, INTER_AREA to 32x32,
+// training images grouped by physical track.
+absl::StatusOr<ConvertedDataset> ConvertGtsrbFolder(
+    const std::string& root, const std::string& work_dir,
+    const ExtractLimits& limits);
+
 }  // namespace vit_moe::data
 
 #endif  // VIT_MOE_DATA_GTSRB_H_

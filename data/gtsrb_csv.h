@@ -30,6 +30,14 @@ absl::StatusOr<std::vector<GtsrbRow>> ParseGtsrbCsv(absl::string_view text,
                                                     const std::string& name,
                                                     bool require_class_id);
 
+// The Kaggle re-distribution's Train.csv / Test.csv: ','-separated, header
+// "Width,Height,Roi.X1,Roi.Y1,Roi.X2,Roi.Y2,ClassId,Path", Path relative to
+// the CSV's folder ("Train/20/00020_00000_00000.png", "Test/00000.png";
+// absolute paths and "." or ".." components refused). `filename` holds the
+// Path. Same checks and messages as ParseGtsrbCsv.
+absl::StatusOr<std::vector<GtsrbRow>> ParseGtsrbKaggleCsv(
+    absl::string_view text, const std::string& name);
+
 }  // namespace vit_moe::data
 
 #endif  // VIT_MOE_DATA_GTSRB_CSV_H_

@@ -25,6 +25,8 @@ absl::Status Run() {
   if (manifest_path.empty() || out.empty()) {
     return absl::InvalidArgumentError("--manifest and --out are required");
   }
+  RETURN_IF_ERROR(
+      CheckOutputApartFromInputs("out", out, {{"manifest", manifest_path}}));
   std::fprintf(stderr, "reading and verifying %s\n", manifest_path.c_str());
   ASSIGN_OR_RETURN(DatasetStore store, DatasetStore::Open(manifest_path));
   ASSIGN_OR_RETURN(Normalization norm, ComputeNormalization(store));

@@ -2,15 +2,18 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/digest.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
 #include "data/cifar10.h"
 #include "data/fashion_mnist.h"
 #include "data/gtsrb.h"
+#include "data/image_folder.h"
 #include "data/pack.h"
 #include "data/split.h"
 
@@ -34,6 +37,63 @@ absl::StatusOr<const SourceSet*> FindSourceSet(const SourceManifest& sources,
 
 double DefaultValidationFraction(DatasetName dataset) {
   return dataset == FASHION_MNIST ? 1.0 / 12.0 : 0.1;
+}
+
+// Holds validation out of the official training set (whole tracks for
+// GTSRB) and writes the store. A negative fraction is the data set's
+// default.
+absl::StatusOr<DatasetManifest> SplitAndPack(
+    const ConvertedDataset& converted, const std::string& out_dir,
+    double validation_fraction, uint64_t seed,
+    const std::vector<SourceFile>& sources) {
+  SplitRule rule;
+  rule.set_method(converted.dataset == GTSRB ? "by_track_stratified_per_class"
+                                             : "stratified_per_class");
+  rule.set_validation_fraction(
+      validation_fraction < 0 ? DefaultValidationFraction(converted.dataset)
+                              : validation_fraction);
+  rule.set_seed(seed);
+  ASSIGN_OR_RETURN(
+      SplitIndices split,
+      SplitTrainValidation(converted.train,
+                           static_cast<int>(converted.class_names.size()),
+                           rule.validation_fraction(), rule.seed()));
+  LOG(INFO) << "packing " << split.train.size() << " train, "
+            << split.validation.size() << " validation, "
+            << converted.test.size() << " test images into " << out_dir;
+  return WriteStore(out_dir, converted, split, rule, sources);
+}
+
+// One SourceFile for everything under `root`: SHA-256 over the sorted
+// list of regular files (links to folders are not followed), each line its
+// relative path and its content's SHA-256.
+absl::StatusOr<SourceFile> DigestTree(const std::string& name,
+                                      const std::string& root) {
+  std::vector<fs::path> files;
+  std::error_code error;
+  for (fs::recursive_directory_iterator it(root, error), end;
+       !error && it != end; it.increment(error)) {
+    if (it->is_regular_file(error)) files.push_back(it->path());
+  }
+  if (error) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(root, ": cannot list: ", error.message()));
+  }
+  std::sort(files.begin(), files.end());
+  Digester digest(DigestKind::kSha256);
+  int64_t bytes = 0;
+  for (const fs::path& file : files) {
+    ASSIGN_OR_RETURN(std::string sha, Sha256OfFile(file.string()));
+    bytes += static_cast<int64_t>(fs::file_size(file, error));
+    digest.Update(
+        absl::StrCat(fs::relative(file, root).string(), "\t", sha, "\n"));
+  }
+  SourceFile source;
+  source.set_name(name);
+  source.set_location(root);
+  source.set_sha256(digest.FinishHex());
+  source.set_size_bytes(bytes);
+  return source;
 }
 
 absl::StatusOr<ConvertedDataset> Convert(DatasetName dataset,
@@ -108,23 +168,58 @@ absl::StatusOr<DatasetManifest> RunDownloadStage(const SourceManifest& sources,
   fs::remove_all(work_dir, ignored);
   if (!converted.ok()) return converted.status();
 
-  SplitRule rule;
-  rule.set_method(options.dataset == GTSRB ? "by_track_stratified_per_class"
-                                           : "stratified_per_class");
-  rule.set_validation_fraction(options.validation_fraction < 0
-                                   ? DefaultValidationFraction(options.dataset)
-                                   : options.validation_fraction);
-  rule.set_seed(options.split_seed);
-  ASSIGN_OR_RETURN(
-      SplitIndices split,
-      SplitTrainValidation(converted->train,
-                           static_cast<int>(converted->class_names.size()),
-                           rule.validation_fraction(), rule.seed()));
-  LOG(INFO) << "packing " << split.train.size() << " train, "
-            << split.validation.size() << " validation, "
-            << converted->test.size() << " test images into "
-            << options.out_dir;
-  return WriteStore(options.out_dir, *converted, split, rule, recorded);
+  return SplitAndPack(*converted, options.out_dir, options.validation_fraction,
+                      options.split_seed, recorded);
+}
+
+absl::StatusOr<ImportResult> RunImportStage(const ImportOptions& options) {
+  if (options.from.empty() || options.out_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "an input and an output folder are "
+        "required");
+  }
+  std::error_code error;
+  if (!fs::is_directory(options.from, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.from, ": not a folder"));
+  }
+  ImportResult result;
+  if (options.layout == "image_folder") {
+    ImageFolderOptions folder = options.image_folder;
+    if (options.validation_fraction >= 0) {
+      folder.validation_fraction = options.validation_fraction;
+    }
+    folder.split_seed = options.split_seed;
+    ASSIGN_OR_RETURN(ImportedImages imported,
+                     ImportImageFolder(options.from, folder));
+    result.skipped_files = imported.skipped_files;
+    ASSIGN_OR_RETURN(result.manifest,
+                     WriteStore(options.out_dir, imported.data, imported.split,
+                                imported.rule, imported.sources));
+    return result;
+  }
+  absl::StatusOr<ConvertedDataset> converted;
+  const std::string work_dir =
+      (fs::path(options.out_dir) / "extracted").string();
+  if (options.layout == "gtsrb") {
+    converted =
+        ConvertGtsrbFolder(options.from, work_dir, options.extract_limits);
+  } else if (options.layout == "cifar10") {
+    converted = ConvertCifar10Folder(options.from, options.from);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("layout \"", options.layout,
+                     "\": unknown (image_folder, gtsrb or cifar10)"));
+  }
+  fs::remove_all(work_dir, error);
+  if (!converted.ok()) return converted.status();
+  // Pinned like a download: the digest of everything the folder holds.
+  ASSIGN_OR_RETURN(SourceFile source,
+                   DigestTree(options.layout + " folder", options.from));
+  ASSIGN_OR_RETURN(result.manifest, SplitAndPack(*converted, options.out_dir,
+                                                 options.validation_fraction,
+                                                 options.split_seed, {source}));
+  return result;
 }
 
 }  // namespace vit_moe::data

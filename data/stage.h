@@ -13,6 +13,7 @@
 #include "data/archive_extract.h"
 #include "data/dataset.pb.h"
 #include "data/fetch.h"
+#include "data/image_folder.h"
 #include "data/source_manifest.pb.h"
 
 namespace vit_moe::data {
@@ -43,6 +44,34 @@ absl::StatusOr<DatasetName> ParseDatasetName(absl::string_view name);
 
 absl::StatusOr<DatasetManifest> RunDownloadStage(const SourceManifest& sources,
                                                  const StageOptions& options);
+
+// The import stage: a data set the user already has, packed like a
+// download.
+struct ImportOptions {
+  // "image_folder" (data/image_folder.h), "gtsrb" (extracted or zipped, as
+  // published or in the seed's layout; data/gtsrb.h) or "cifar10" (an
+  // extracted cifar-10-batches-bin/).
+  std::string layout;
+  std::string from;
+  std::string out_dir;
+  // Side and channels, for image_folder.
+  ImageFolderOptions image_folder;
+  // Negative: the data set's default (image_folder: 0.1).
+  double validation_fraction = -1.0;
+  uint64_t split_seed = 0;
+  ExtractLimits extract_limits;
+};
+
+struct ImportResult {
+  DatasetManifest manifest;
+  // image_folder: files that are not images, left out.
+  int64_t skipped_files = 0;
+};
+
+// Converts `options.from`, splits validation off (unless the folder gives
+// one) and writes the store. GTSRB and CIFAR-10 folders are pinned as one
+// source whose SHA-256 covers every file under `from`.
+absl::StatusOr<ImportResult> RunImportStage(const ImportOptions& options);
 
 }  // namespace vit_moe::data
 

@@ -79,6 +79,11 @@ absl::Status Run(const std::vector<std::string>& positional) {
     return absl::InvalidArgumentError(
         "--model, --manifest, --normalization and --out_dir are required");
   }
+  RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
+      "out_dir", out_dir,
+      {{"model", options.model_path},
+       {"manifest", options.manifest_path},
+       {"normalization", options.normalization_path}}));
   options.split = absl::GetFlag(FLAGS_split);
   options.temperature_split = absl::GetFlag(FLAGS_temperature_split);
   options.batch_size = absl::GetFlag(FLAGS_batch_size);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
+#include "common/numeric_environment.h"
 #include "common/status_macros.h"
 #include "data/dataset.pb.h"
 #include "data/loader.h"
@@ -202,6 +203,9 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
   report.set_dataset(data::DatasetName_Name(store.manifest().dataset()));
   report.set_checkpoint_path(options.model_path);
   report.set_precision(options.bf16 ? "bf16_mixed" : "float32");
+  *report.mutable_numeric_environment() = CaptureNumericEnvironment(
+      torch::get_num_threads(), options.device.str(), report.precision());
+  LOG(INFO) << DescribeNumericEnvironment(report.numeric_environment());
   report.set_trainable_parameters(model::CountTrainableParameters(net));
   ASSIGN_OR_RETURN(std::string model_sha, Sha256OfFile(options.model_path));
   ASSIGN_OR_RETURN(std::string norm_sha,

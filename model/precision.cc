@@ -2,6 +2,10 @@
 
 #include <ATen/autocast_mode.h>
 
+#ifdef VIT_MOE_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
@@ -17,22 +21,63 @@ bool CpuHasNativeBf16() {
 #endif
 }
 
-PrecisionChoice ChoosePrecision(bool want_bf16, const torch::Device& device,
-                                bool cpu_native_bf16) {
-  PrecisionChoice choice;
-  if (want_bf16 && device.is_cpu() && !cpu_native_bf16) {
-    choice.fallback_reason =
-        "bf16_mixed was asked for, but this CPU has no native bfloat16 "
-        "(neither avx512_bf16 nor amx_bf16 in /proc/cpuinfo), where bf16 is "
-        "slower than float32: running float32";
+DeviceFacts QueryDeviceFacts(const torch::Device& device) {
+  DeviceFacts facts;
+  if (device.is_cpu()) {
+    facts.native_bf16 = CpuHasNativeBf16();
+    return facts;
   }
-  choice.bf16 = want_bf16 && (!device.is_cpu() || cpu_native_bf16);
-  choice.name = choice.bf16 ? "bf16_mixed" : "float32";
+#ifdef VIT_MOE_HAVE_CUDA
+  if (device.is_cuda()) {
+    const cudaDeviceProp* props =
+        at::cuda::getDeviceProperties(device.has_index() ? device.index() : 0);
+    facts.cuda_major = props->major;
+    facts.cuda_minor = props->minor;
+    facts.native_bf16 = props->major >= 8;
+  }
+#endif
+  return facts;
+}
+
+PrecisionChoice ChoosePrecision(PrecisionRequest request,
+                                const torch::Device& device,
+                                const DeviceFacts& facts) {
+  PrecisionChoice choice;
+  if (request == PrecisionRequest::kBf16Mixed) {
+    if (facts.native_bf16) {
+      choice.bf16 = true;
+    } else if (device.is_cpu()) {
+      choice.fallback_reason =
+          "bf16_mixed was asked for, but this CPU has no native bfloat16 "
+          "(neither avx512_bf16 nor amx_bf16 in /proc/cpuinfo), where bf16 "
+          "is slower than float32: running float32";
+    } else {
+      choice.fallback_reason = absl::StrCat(
+          "bf16_mixed was asked for, but ", device.str(),
+          " has compute capability ", facts.cuda_major, ".", facts.cuda_minor,
+          " and bfloat16 needs 8.0 or newer: running float32 (precision: "
+          "FP16_MIXED runs fp16 autocast with loss scaling instead)");
+    }
+  } else if (request == PrecisionRequest::kFp16Mixed) {
+    if (device.is_cuda()) {
+      choice.fp16 = true;
+    } else {
+      choice.fallback_reason = absl::StrCat(
+          "fp16_mixed was asked for, but it runs on CUDA only (LibTorch's "
+          "CPU autocast computes bfloat16), and this run is on ",
+          device.str(), ": running float32");
+    }
+  }
+  choice.name = choice.bf16   ? "bf16_mixed"
+                : choice.fp16 ? "fp16_mixed"
+                              : "float32";
   return choice;
 }
 
 PrecisionChoice ChoosePrecision(bool want_bf16, const torch::Device& device) {
-  return ChoosePrecision(want_bf16, device, CpuHasNativeBf16());
+  return ChoosePrecision(
+      want_bf16 ? PrecisionRequest::kBf16Mixed : PrecisionRequest::kFloat32,
+      device, QueryDeviceFacts(device));
 }
 
 absl::StatusOr<bool> ParseBf16Flag(absl::string_view flag) {
@@ -51,12 +96,18 @@ absl::StatusOr<PrecisionChoice> PrecisionFromFlag(absl::string_view flag,
 }
 
 AutocastScope::AutocastScope(bool bf16, const torch::Device& device)
-    : enabled_(bf16), cuda_(device.is_cuda()) {
+    : AutocastScope(PrecisionChoice{bf16, false, "", ""}, device) {}
+
+AutocastScope::AutocastScope(const PrecisionChoice& precision,
+                             const torch::Device& device)
+    : enabled_(precision.bf16 || (precision.fp16 && device.is_cuda())),
+      cuda_(device.is_cuda()) {
   if (!enabled_) return;
   if (cuda_) {
     was_enabled_ = at::autocast::is_enabled();
     previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_autocast_gpu_dtype(precision.fp16 ? at::kHalf
+                                                        : at::kBFloat16);
     at::autocast::set_enabled(true);
   } else {
     was_enabled_ = at::autocast::is_cpu_enabled();

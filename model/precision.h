@@ -23,18 +23,37 @@ namespace vit_moe::model {
 // amx_bf16 in /proc/cpuinfo).
 bool CpuHasNativeBf16();
 
+// What a device computes natively; tests inject their own.
+struct DeviceFacts {
+  // CPU: avx512_bf16 or amx_bf16. CUDA: compute capability 8.0 or newer
+  // (Ampere); older GPUs emulate bf16 slowly or not at all.
+  bool native_bf16 = false;
+  // The GPU's compute capability (0.0 on a CPU), for messages.
+  int cuda_major = 0;
+  int cuda_minor = 0;
+};
+DeviceFacts QueryDeviceFacts(const torch::Device& device);
+
+enum class PrecisionRequest { kFloat32, kBf16Mixed, kFp16Mixed };
+
 struct PrecisionChoice {
   bool bf16 = false;  // bf16 autocast on
-  // "bf16_mixed" or "float32": what runs.
+  // fp16 autocast on: fp16 gradients underflow, so training must scale the
+  // loss (pipeline/grad_scaler.h).
+  bool fp16 = false;
+  // "bf16_mixed", "fp16_mixed" or "float32": what runs.
   std::string name;
-  // Why bf16 was asked for but float32 runs; empty otherwise.
+  // Why a mixed precision was asked for but float32 runs; empty otherwise.
   std::string fallback_reason;
 };
 
-// What a request for bf16 (or not) gives on `device`. `cpu_native_bf16` is
-// CpuHasNativeBf16() outside tests.
-PrecisionChoice ChoosePrecision(bool want_bf16, const torch::Device& device,
-                                bool cpu_native_bf16);
+// What `request` gives on `device`: bf16 where the device computes it
+// natively; fp16 on CUDA only (LibTorch's CPU autocast has no fp16);
+// float32 with a fallback reason otherwise.
+PrecisionChoice ChoosePrecision(PrecisionRequest request,
+                                const torch::Device& device,
+                                const DeviceFacts& facts);
+// bf16 or float32 on `device`, with its real facts (the evaluation tools).
 PrecisionChoice ChoosePrecision(bool want_bf16, const torch::Device& device);
 
 // Help of that flag, for the tools that define it.
@@ -50,11 +69,12 @@ absl::StatusOr<bool> ParseBf16Flag(absl::string_view flag);
 absl::StatusOr<PrecisionChoice> PrecisionFromFlag(absl::string_view flag,
                                                   const torch::Device& device);
 
-// Enables bf16 autocast on `device`'s type for its lifetime; a no-op when
-// `bf16` is false. Scopes nest.
+// Enables bf16 (or, on CUDA, fp16) autocast on `device`'s type for its
+// lifetime; a no-op for float32. Scopes nest.
 class AutocastScope {
  public:
   AutocastScope(bool bf16, const torch::Device& device);
+  AutocastScope(const PrecisionChoice& precision, const torch::Device& device);
   ~AutocastScope();
   AutocastScope(const AutocastScope&) = delete;
   AutocastScope& operator=(const AutocastScope&) = delete;

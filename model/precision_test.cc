@@ -6,34 +6,80 @@
 namespace vit_moe::model {
 namespace {
 
+DeviceFacts Cpu(bool native_bf16) { return {native_bf16, 0, 0}; }
+DeviceFacts Gpu(int major, int minor) { return {major >= 8, major, minor}; }
+
+const torch::Device kCuda1(torch::kCUDA, 1);
+
 TEST(ChoosePrecisionTest, Bf16OnACpuWithNativeBf16) {
-  PrecisionChoice c = ChoosePrecision(true, torch::kCPU, true);
+  PrecisionChoice c =
+      ChoosePrecision(PrecisionRequest::kBf16Mixed, torch::kCPU, Cpu(true));
   EXPECT_TRUE(c.bf16);
+  EXPECT_FALSE(c.fp16);
   EXPECT_EQ(c.name, "bf16_mixed");
   EXPECT_TRUE(c.fallback_reason.empty());
 }
 
 TEST(ChoosePrecisionTest, Float32WithAReasonOnACpuWithoutIt) {
-  PrecisionChoice c = ChoosePrecision(true, torch::kCPU, false);
+  PrecisionChoice c =
+      ChoosePrecision(PrecisionRequest::kBf16Mixed, torch::kCPU, Cpu(false));
   EXPECT_FALSE(c.bf16);
   EXPECT_EQ(c.name, "float32");
   EXPECT_NE(c.fallback_reason.find("avx512_bf16"), std::string::npos);
 }
 
 TEST(ChoosePrecisionTest, Float32WhenAskedFor) {
-  for (bool native : {false, true}) {
-    PrecisionChoice c = ChoosePrecision(false, torch::kCPU, native);
+  for (const DeviceFacts& facts : {Cpu(false), Cpu(true), Gpu(9, 0)}) {
+    PrecisionChoice c = ChoosePrecision(
+        PrecisionRequest::kFloat32,
+        facts.cuda_major > 0 ? kCuda1 : torch::Device(torch::kCPU), facts);
     EXPECT_FALSE(c.bf16);
+    EXPECT_FALSE(c.fp16);
     EXPECT_EQ(c.name, "float32");
     EXPECT_TRUE(c.fallback_reason.empty());
   }
 }
 
-TEST(ChoosePrecisionTest, CudaIgnoresTheCpuFeature) {
+TEST(ChoosePrecisionTest, Bf16OnAmpereAndNewerOnly) {
+  for (auto [major, minor] :
+       {std::pair{8, 0}, std::pair{8, 6}, std::pair{9, 0}}) {
+    PrecisionChoice c = ChoosePrecision(PrecisionRequest::kBf16Mixed, kCuda1,
+                                        Gpu(major, minor));
+    EXPECT_TRUE(c.bf16) << major << "." << minor;
+    EXPECT_TRUE(c.fallback_reason.empty());
+  }
+  // A V100 (7.0) or T4 (7.5): float32, naming the GPU, its capability and
+  // the fp16 alternative.
   PrecisionChoice c =
-      ChoosePrecision(true, torch::Device(torch::kCUDA, 0), false);
-  EXPECT_TRUE(c.bf16);
-  EXPECT_TRUE(c.fallback_reason.empty());
+      ChoosePrecision(PrecisionRequest::kBf16Mixed, kCuda1, Gpu(7, 5));
+  EXPECT_FALSE(c.bf16);
+  EXPECT_FALSE(c.fp16);
+  EXPECT_EQ(c.name, "float32");
+  EXPECT_NE(c.fallback_reason.find("cuda:1 has compute capability 7.5"),
+            std::string::npos)
+      << c.fallback_reason;
+  EXPECT_NE(c.fallback_reason.find("FP16_MIXED"), std::string::npos);
+}
+
+TEST(ChoosePrecisionTest, Fp16OnCudaOnly) {
+  for (const DeviceFacts& facts : {Gpu(7, 0), Gpu(9, 0)}) {
+    PrecisionChoice c =
+        ChoosePrecision(PrecisionRequest::kFp16Mixed, kCuda1, facts);
+    EXPECT_TRUE(c.fp16);
+    EXPECT_FALSE(c.bf16);
+    EXPECT_EQ(c.name, "fp16_mixed");
+    EXPECT_TRUE(c.fallback_reason.empty());
+  }
+  PrecisionChoice cpu =
+      ChoosePrecision(PrecisionRequest::kFp16Mixed, torch::kCPU, Cpu(true));
+  EXPECT_FALSE(cpu.fp16);
+  EXPECT_EQ(cpu.name, "float32");
+  EXPECT_NE(cpu.fallback_reason.find("runs on CUDA only"), std::string::npos);
+}
+
+TEST(ChoosePrecisionTest, CpuFactsComeFromTheCpu) {
+  EXPECT_EQ(QueryDeviceFacts(torch::kCPU).native_bf16, CpuHasNativeBf16());
+  EXPECT_EQ(QueryDeviceFacts(torch::kCPU).cuda_major, 0);
 }
 
 TEST(PrecisionFromFlagTest, AcceptsTheTwoNamesOnly) {
@@ -74,6 +120,17 @@ TEST(AutocastScopeTest, MatmulsRunInBf16InsideOnly) {
   EXPECT_EQ(torch::linear(x, w).scalar_type(), torch::kFloat32);
   EXPECT_EQ(w.scalar_type(), torch::kFloat32);
   EXPECT_EQ(w.grad().scalar_type(), torch::kFloat32);
+}
+
+TEST(AutocastScopeTest, Fp16IsForCudaOnly) {
+  PrecisionChoice fp16;
+  fp16.fp16 = true;
+  fp16.name = "fp16_mixed";
+  torch::Tensor x = torch::randn({4, 8});
+  torch::Tensor w = torch::randn({3, 8});
+  AutocastScope scope(fp16, torch::kCPU);
+  EXPECT_FALSE(at::autocast::is_cpu_enabled());
+  EXPECT_EQ(torch::linear(x, w).scalar_type(), torch::kFloat32);
 }
 
 TEST(AutocastScopeTest, DisabledScopeChangesNothing) {

@@ -154,8 +154,15 @@ absl::StatusOr<Device> ParseDevice(const std::string& name) {
 }
 
 absl::StatusOr<Precision> ParsePrecision(const std::string& name) {
+  // Training alone knows fp16 (it needs loss scaling); the evaluation
+  // tools' flag takes float32 and bf16_mixed.
+  if (absl::AsciiStrToLower(name) == "fp16_mixed") return FP16_MIXED;
   absl::StatusOr<bool> bf16 = model::ParseBf16Flag(name);
-  if (!bf16.ok()) return bf16.status();
+  if (!bf16.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--precision must be float32, bf16_mixed or fp16_mixed (got \"", name,
+        "\")"));
+  }
   return *bf16 ? BF16_MIXED : FLOAT32;
 }
 

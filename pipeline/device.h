@@ -14,20 +14,36 @@
 
 namespace vit_moe::pipeline {
 
-// CPU, CUDA or AUTO -> a device; CUDA without a usable GPU is
-// FailedPrecondition.
-absl::StatusOr<torch::Device> ResolveDevice(Device requested);
+// What this process sees of CUDA (tests inject their own).
+struct CudaFacts {
+  // LibTorch was built with CUDA and at least one GPU is visible.
+  bool available = false;
+  // Visible GPUs (after CUDA_VISIBLE_DEVICES).
+  int device_count = 0;
+};
+CudaFacts QueryCudaFacts();
 
-// What `precision` gives on `device` (BF16_MIXED falls back to float32 on a
-// CPU without native bf16, with a reason to log).
+// CPU, CUDA or AUTO -> a device. On CUDA every process of a machine takes
+// its own GPU, cuda:`local_rank` (LOCAL_RANK, 0 for a single process); CUDA
+// without a usable GPU, or a local rank without a GPU of its own, is
+// FailedPrecondition naming the counts.
+absl::StatusOr<torch::Device> ResolveDevice(Device requested, int local_rank,
+                                            const CudaFacts& cuda);
+absl::StatusOr<torch::Device> ResolveDevice(Device requested, int local_rank);
+
+// What `precision` gives on `device`: BF16_MIXED falls back to float32 on a
+// CPU without native bf16 or a GPU older than compute capability 8.0;
+// FP16_MIXED (fp16 autocast with a gradient scaler) runs on CUDA only and
+// falls back to float32 on a CPU. Each fallback comes with a reason to log.
 model::PrecisionChoice ResolvePrecision(Precision precision,
                                         const torch::Device& device);
 
 // Best FLOP/s of single square matmuls (n = 1024 on CPU, 4096 on CUDA) in
-// `repeats` rounds of about `seconds` each, in float32 or bf16 as training
-// runs. Another process on the same cores lowers it: callers compare it
-// with what the model reached.
-double MeasureMatmulPeak(const torch::Device& device, bool bf16,
+// `repeats` rounds of about `seconds` each, in the precision training runs
+// in (float32, bf16 or fp16). Another process on the same cores lowers it:
+// callers compare it with what the model reached.
+double MeasureMatmulPeak(const torch::Device& device,
+                         const model::PrecisionChoice& precision,
                          int repeats = 3, double seconds = 0.2);
 
 }  // namespace vit_moe::pipeline

@@ -1,6 +1,7 @@
 // Data-parallel //pipeline:train on 127.0.0.1: two Gloo ranks against one
-// process on the same global batches, a killed rank, and the start-up
-// errors (unreachable store, a world size that does not divide the batch).
+// process on the same global batches, a killed rank, a killed and resumed
+// group, and the start-up errors (unreachable store, a world size that does not
+// divide the batch).
 #include <fcntl.h>
 #include <glog/logging.h>
 #include <gmock/gmock.h>
@@ -216,6 +217,76 @@ TEST_F(DistributedTrainTest, KilledRankMakesTheOtherExitWithAnError) {
   EXPECT_NE(code, 0) << log;
   EXPECT_THAT(log, HasSubstr("error: rank 0: "));
   EXPECT_THAT(log, HasSubstr("timeout of 20 s"));
+}
+
+TEST_F(DistributedTrainTest, KilledGroupResumesBitwiseEqualToUninterrupted) {
+  // Both runs checkpoint every step: the interval is part of the config
+  // that checkpoints embed.
+  const std::vector<std::string> extra = {"--epochs=4",
+                                          "--checkpoint_every_steps=1"};
+  auto run_pair = [&](const std::string& out, const std::string& log,
+                      const std::vector<std::string>& more) {
+    absl::StatusOr<int> port = distributed::PickFreePort();
+    CHECK(port.ok()) << port.status();
+    std::vector<std::string> args = extra;
+    args.insert(args.end(), more.begin(), more.end());
+    std::vector<pid_t> ranks;
+    for (int rank = 0; rank < 2; ++rank) {
+      ranks.push_back(Spawn(Args(out, args), RankEnv(rank, 2, *port),
+                            LogPath(absl::StrCat(log, rank))));
+    }
+    return ranks;
+  };
+  std::vector<pid_t> reference = run_pair("group_ref", "group_ref", {});
+  for (int rank = 0; rank < 2; ++rank) {
+    std::string log = LogPath(absl::StrCat("group_ref", rank));
+    ASSERT_EQ(Wait(reference[rank], std::chrono::seconds(240)), 0) << Log(log);
+  }
+
+  // Killed together in epoch 2 (6 steps per epoch), after step 8's
+  // checkpoint at the earliest.
+  std::vector<pid_t> killed = run_pair("group", "group_killed", {});
+  const std::string log0 = LogPath("group_killed0");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (Log(log0).find("checkpoint: step 8 ") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (pid_t pid : killed) kill(pid, SIGKILL);
+  for (pid_t pid : killed) Wait(pid, std::chrono::seconds(10));
+  ASSERT_THAT(Log(log0), HasSubstr("checkpoint: step 8 "));
+  ASSERT_THAT(Log(log0), ::testing::Not(HasSubstr("final parameters")))
+      << "the group finished before it was killed";
+
+  std::vector<pid_t> resumed = run_pair("group", "group_resumed", {"--resume"});
+  std::vector<std::string> logs;
+  for (int rank = 0; rank < 2; ++rank) {
+    const int code = Wait(resumed[rank], std::chrono::seconds(240));
+    logs.push_back(Log(LogPath(absl::StrCat("group_resumed", rank))));
+    ASSERT_EQ(code, 0) << logs.back();
+  }
+  EXPECT_THAT(logs[0], HasSubstr("resuming at step"));
+  const std::string expected = FinalDigest(Log(LogPath("group_ref0")));
+  ASSERT_EQ(expected.size(), 64u);
+  EXPECT_EQ(FinalDigest(logs[0]), expected) << logs[0];
+  EXPECT_EQ(FinalDigest(logs[1]), expected) << logs[1];
+  // The whole resumable state, optimizer moments and generators included.
+  absl::StatusOr<std::string> a = ReadFile(*root_ + "/group_ref/checkpoint.pt");
+  absl::StatusOr<std::string> b = ReadFile(*root_ + "/group/checkpoint.pt");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(*a == *b) << "final checkpoints differ";
+  TrainingRun ref_run, resumed_run;
+  ASSERT_TRUE(
+      ReadBinaryProto(*root_ + "/group_ref/training_run.pb", &ref_run).ok());
+  ASSERT_TRUE(
+      ReadBinaryProto(*root_ + "/group/training_run.pb", &resumed_run).ok());
+  ASSERT_EQ(ref_run.epochs_size(), 4);
+  ASSERT_EQ(resumed_run.epochs_size(), 4);
+  for (int e = 0; e < 4; ++e) {
+    EXPECT_EQ(SerializeDeterministic(ref_run.epochs(e)),
+              SerializeDeterministic(resumed_run.epochs(e)))
+        << "epoch " << e + 1;
+  }
 }
 
 TEST_F(DistributedTrainTest, StartUpErrorsAreOneLine) {

@@ -24,6 +24,10 @@ def _stage_action(ctx, executable, arguments, inputs, outputs, mnemonic, message
         use_default_shell_env = True,
     )
 
+def _outputs(ctx, out):
+    # As runfiles too, so that a test listing a stage in `data` can read it.
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
 def _dataset_impl(ctx):
     out = ctx.actions.declare_directory(ctx.label.name)
     arguments = ["--dataset=" + ctx.attr.dataset, "--out_dir=" + out.path]
@@ -38,7 +42,7 @@ def _dataset_impl(ctx):
         "DatasetDownload",
         "Downloading and packing %s" % ctx.attr.dataset,
     )
-    return [DefaultInfo(files = depset([out]))]
+    return _outputs(ctx, out)
 
 pipeline_dataset = rule(
     implementation = _dataset_impl,
@@ -55,6 +59,72 @@ pipeline_dataset = rule(
     },
 )
 
+def _images_root(files):
+    """The folder holding train/ (and validation/, test/) of `files`."""
+    if len(files) == 1 and files[0].is_directory:
+        return files[0].path
+    for f in files:
+        at = f.path.find("/train/")
+        if at >= 0:
+            return f.path[:at]
+    fail("images: no file under a train/ folder (expected ROOT/train/<class>/<image>)")
+
+def _imported_dataset_impl(ctx):
+    out = ctx.actions.declare_directory(ctx.label.name)
+    _stage_action(
+        ctx,
+        ctx.attr._import[DefaultInfo].files_to_run,
+        [
+            "--from=" + _images_root(ctx.files.images),
+            "--out_dir=" + out.path,
+        ] + ctx.attr.flags,
+        ctx.files.images,
+        [out],
+        "DatasetImport",
+        "Importing images into %s" % ctx.label,
+    )
+    return _outputs(ctx, out)
+
+pipeline_imported_dataset = rule(
+    implementation = _imported_dataset_impl,
+    doc = "Runs //data:import on an image folder (ROOT/<split>/<class>/<image>): " +
+          "a packed store with manifest.pb, like pipeline_dataset.",
+    attrs = {
+        "images": attr.label_list(
+            allow_files = True,
+            mandatory = True,
+            doc = "The images (a glob under ROOT/train/..., or one folder " +
+                  "artifact holding train/); every file is an input.",
+        ),
+        "flags": attr.string_list(doc = "Flags for //data:import, e.g. --side=32 --channels=3."),
+        "_import": attr.label(default = "//data:import", executable = True, cfg = "target"),
+    },
+)
+
+def _exported_images_impl(ctx):
+    out = ctx.actions.declare_directory(ctx.label.name)
+    store = ctx.files.dataset[0]
+
+    _stage_action(
+        ctx,
+        ctx.attr._export[DefaultInfo].files_to_run,
+        ["--manifest=%s/manifest.pb" % store.path, "--out_dir=" + out.path],
+        [store],
+        [out],
+        "ExportImages",
+        "Exporting %s as PNG files" % ctx.attr.dataset.label,
+    )
+    return _outputs(ctx, out)
+
+pipeline_exported_images = rule(
+    implementation = _exported_images_impl,
+    doc = "Runs //data:export_images on a store: an image folder artifact.",
+    attrs = {
+        "dataset": attr.label(mandatory = True),
+        "_export": attr.label(default = "//data:export_images", executable = True, cfg = "target"),
+    },
+)
+
 def _normalization_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".pb")
     store = ctx.files.dataset[0]
@@ -67,7 +137,7 @@ def _normalization_impl(ctx):
         "DatasetNormalize",
         "Computing normalization of %s" % ctx.attr.dataset.label,
     )
-    return [DefaultInfo(files = depset([out]))]
+    return _outputs(ctx, out)
 
 pipeline_normalization = rule(
     implementation = _normalization_impl,
@@ -95,7 +165,7 @@ def _training_impl(ctx):
         "TrainModel",
         "Training %s" % ctx.label,
     )
-    return [DefaultInfo(files = depset([out]))]
+    return _outputs(ctx, out)
 
 pipeline_training = rule(
     implementation = _training_impl,
@@ -128,7 +198,7 @@ def _evaluation_impl(ctx):
         "EvaluateModel",
         "Evaluating %s" % ctx.attr.training.label,
     )
-    return [DefaultInfo(files = depset([out]))]
+    return _outputs(ctx, out)
 
 pipeline_evaluation = rule(
     implementation = _evaluation_impl,
@@ -155,7 +225,7 @@ def _gate_impl(ctx):
         mnemonic = "AccuracyGate",
         progress_message = "Gating %s" % ctx.attr.evaluation.label,
     )
-    return [DefaultInfo(files = depset([out]))]
+    return _outputs(ctx, out)
 
 pipeline_gate = rule(
     implementation = _gate_impl,
@@ -167,13 +237,31 @@ pipeline_gate = rule(
     },
 )
 
-def vit_moe_pipeline(name, dataset, train_config, thresholds, local_files = [], train_flags = [], eval_flags = []):
-    """download -> normalize -> train -> evaluate -> gate, as `name`.
+def vit_moe_pipeline(
+        name,
+        train_config,
+        thresholds,
+        dataset = None,
+        local_files = [],
+        images = [],
+        import_flags = [],
+        train_flags = [],
+        eval_flags = []):
+    """download (or import) -> normalize -> train -> evaluate -> gate, as `name`.
+
+    The data comes from `dataset` (a published set: fashion_mnist, cifar10,
+    gtsrb; `local_files` read instead of downloading) or from `images`, an
+    image folder of your own imported by //data:import with `import_flags`.
 
     Every target is tagged manual: `bazel build //...` must not start an
     hour of training or a download; name the chain to run it.
     """
-    pipeline_dataset(name = name + "_data", dataset = dataset, local_files = local_files, tags = ["manual"])
+    if (dataset == None) == (not images):
+        fail("vit_moe_pipeline %s: give either dataset or images" % name)
+    if images:
+        pipeline_imported_dataset(name = name + "_data", images = images, flags = import_flags, tags = ["manual"])
+    else:
+        pipeline_dataset(name = name + "_data", dataset = dataset, local_files = local_files, tags = ["manual"])
     pipeline_normalization(name = name + "_normalization", dataset = name + "_data", tags = ["manual"])
     pipeline_training(
         tags = ["manual"],

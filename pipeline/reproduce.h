@@ -1,6 +1,8 @@
 // Hermetic re-run of a recorded training run: the TrainingRun artifact holds
-// the resolved config and the SHA-256 of every input and output, so a run
-// can be repeated from it alone and its results compared digest for digest.
+// the resolved config, the SHA-256 of every input and output and the numeric
+// environment, so a run can be repeated from it alone and its results
+// compared digest for digest, or within a tolerance where the environment
+// (BLAS kernel, threads, CPU) differs and bit-identity is not to be expected.
 #ifndef VIT_MOE_PIPELINE_REPRODUCE_H_
 #define VIT_MOE_PIPELINE_REPRODUCE_H_
 
@@ -19,13 +21,40 @@ struct ReproduceOptions {
   // the recorded paths). Their digests must still match the record.
   std::string manifest;
   std::string normalization;
+  // Intra-op threads of the re-run; 0 = the recorded count.
+  int threads = 0;
 };
 
-// Differences between a recorded and a reproduced run; empty when every
-// deterministic field (per-epoch metrics, best epoch, model and checkpoint
-// digests) is identical. Timing is not compared: clocks are not inputs.
-std::vector<std::string> CompareRuns(const TrainingRun& recorded,
-                                     const TrainingRun& reproduced);
+enum class Verdict {
+  // Every deterministic field equal: metrics, best epoch, digests.
+  kIdentical,
+  // The numeric environment differs and every metric is within the
+  // tolerance of the record.
+  kWithinTolerance,
+  // Something differs in the same environment, or beyond the tolerance.
+  kDiffers,
+};
+
+struct Comparison {
+  Verdict verdict = Verdict::kIdentical;
+  // One line per difference (empty when identical), then the numeric
+  // environment's differences as their likely cause.
+  std::vector<std::string> differences;
+};
+
+// Compares a reproduced run with its record. Digests decide where the
+// numeric environments agree; where they differ, the per-epoch losses and
+// accuracies and the best validation accuracy must each lie within
+// `tolerance` (absolute) of the recorded value. Timing is not compared:
+// clocks are not inputs.
+Comparison CompareRuns(const TrainingRun& recorded,
+                       const TrainingRun& reproduced, double tolerance);
+
+// The numeric-environment fields in which a re-run with `options` here
+// would differ from the record, known before training; empty when they
+// agree or the record holds none.
+std::vector<std::string> EnvironmentChanges(const TrainingRun& recorded,
+                                            const ReproduceOptions& options);
 
 // Verifies the recorded inputs' digests, re-trains into
 // options.output_dir, and returns the new run. A moved or changed input is

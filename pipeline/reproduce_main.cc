@@ -1,16 +1,22 @@
 // //pipeline:reproduce - re-runs a recorded training run from its
-// TrainingRun artifact and checks that the new digests equal the recorded
-// ones. Exit 0: reproduced; 1: a difference (each printed); 2: bad input.
+// TrainingRun artifact and compares the result with the record: digest for
+// digest where the numeric environment is the recorded one, within
+// --tolerance where it is not. Exit 0: identical; 3: within the tolerance in
+// a different numeric environment; 1: differs (each difference printed);
+// 2: bad input.
 #include <cstdio>
 #include <string>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "common/proto_io.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/user_path.h"
 #include "pipeline/reproduce.h"
 
+ABSL_DECLARE_FLAG(int, threads);
 ABSL_FLAG(std::string, run, "",
           "The recorded TrainingRun (training_run.pb) to reproduce.");
 ABSL_FLAG(std::string, out_dir, "", "Folder for the new run.");
@@ -18,14 +24,26 @@ ABSL_FLAG(std::string, manifest, "",
           "Where the recorded DatasetManifest is now, if it moved.");
 ABSL_FLAG(std::string, normalization, "",
           "Where the recorded Normalization is now, if it moved.");
+ABSL_FLAG(double, tolerance, 0.01,
+          "Where the numeric environment differs from the record: the "
+          "largest absolute difference allowed in every per-epoch loss and "
+          "accuracy and in the best validation accuracy.");
 
 namespace vit_moe::pipeline {
 namespace {
 
-absl::StatusOr<bool> Run() {
+// A different numeric environment that stays within the tolerance.
+constexpr int kExitWithinTolerance = 3;
+
+absl::StatusOr<int> Run() {
   std::string run_path = data::ResolveUserPath(absl::GetFlag(FLAGS_run));
   if (run_path.empty()) {
     return absl::InvalidArgumentError("--run=training_run.pb is required");
+  }
+  const double tolerance = absl::GetFlag(FLAGS_tolerance);
+  if (!(tolerance >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tolerance must be >= 0 (got ", tolerance, ")"));
   }
   TrainingRun recorded;
   RETURN_IF_ERROR(ReadBinaryProto(run_path, &recorded));
@@ -34,18 +52,44 @@ absl::StatusOr<bool> Run() {
   options.manifest = data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
   options.normalization =
       data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
+  options.threads = absl::GetFlag(FLAGS_threads);
+  if (options.threads < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--threads must be >= 0 (got ", options.threads, ")"));
+  }
+  std::vector<std::string> changes = EnvironmentChanges(recorded, options);
+  if (!changes.empty()) {
+    std::printf(
+        "the numeric environment differs from the record, so bit-identical "
+        "results are not expected; comparing within --tolerance=%g:\n",
+        tolerance);
+    for (const std::string& change : changes) {
+      std::printf("  %s\n", change.c_str());
+    }
+    std::fflush(stdout);
+  }
   ASSIGN_OR_RETURN(TrainingRun reproduced, ReproduceRun(recorded, options));
-  std::vector<std::string> differences = CompareRuns(recorded, reproduced);
-  for (const std::string& difference : differences) {
+  Comparison comparison = CompareRuns(recorded, reproduced, tolerance);
+  for (const std::string& difference : comparison.differences) {
     std::printf("differs: %s\n", difference.c_str());
   }
-  if (differences.empty()) {
-    std::printf(
-        "reproduced: %d epochs of metrics, best model %s and final "
-        "checkpoint digests identical\n",
-        reproduced.epochs_size(), reproduced.checkpoint_sha256().c_str());
+  switch (comparison.verdict) {
+    case Verdict::kIdentical:
+      std::printf(
+          "reproduced: %d epochs of metrics, best model %s and final "
+          "checkpoint digests identical\n",
+          reproduced.epochs_size(), reproduced.checkpoint_sha256().c_str());
+      return 0;
+    case Verdict::kWithinTolerance:
+      std::printf(
+          "reproduced within the tolerance %g in a different numeric "
+          "environment\n",
+          tolerance);
+      return kExitWithinTolerance;
+    case Verdict::kDiffers:
+      break;
   }
-  return differences.empty();
+  return kExitFailure;
 }
 
 }  // namespace
@@ -54,10 +98,14 @@ absl::StatusOr<bool> Run() {
 int main(int argc, char** argv) {
   vit_moe::InitStage(
       argc, argv,
-      "Re-runs a recorded training run and compares digests.\n"
+      "Re-runs a recorded training run and compares it with the record.\n"
       "  bazel run //pipeline:reproduce -- --run=runs/x/training_run.pb "
-      "--out_dir=runs/x_again [--manifest=... --normalization=...]");
-  absl::StatusOr<bool> same = vit_moe::pipeline::Run();
-  if (!same.ok()) return vit_moe::ReportError(same.status());
-  return *same ? 0 : vit_moe::kExitFailure;
+      "--out_dir=runs/x_again [--manifest=... --normalization=...] "
+      "[--threads=N --tolerance=0.01]\n"
+      "Exit 0: identical; 3: within --tolerance in a different numeric "
+      "environment (BLAS kernel, its variables, threads, CPU); 1: differs; "
+      "2: bad input.");
+  absl::StatusOr<int> code = vit_moe::pipeline::Run();
+  if (!code.ok()) return vit_moe::ReportError(code.status());
+  return *code;
 }

@@ -30,8 +30,9 @@ ABSL_FLAG(std::optional<std::string>, output_dir, std::nullopt,
 ABSL_FLAG(std::optional<std::string>, device, std::nullopt,
           "Overrides device: auto, cpu or cuda.");
 ABSL_FLAG(std::optional<std::string>, precision, std::nullopt,
-          "Overrides precision: float32, or bf16_mixed (bf16 autocast where "
-          "the device computes bf16 natively, float32 elsewhere).");
+          "Overrides precision: float32; bf16_mixed (bf16 autocast where "
+          "the device computes bf16 natively, float32 elsewhere); or "
+          "fp16_mixed (CUDA: fp16 autocast with dynamic loss scaling).");
 ABSL_FLAG(std::optional<int>, checkpoint_every_steps, std::nullopt,
           "Overrides checkpoint_every_steps (0 = epoch ends only).");
 ABSL_FLAG(bool, debug, false,

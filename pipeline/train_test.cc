@@ -412,8 +412,9 @@ TEST_F(TrainTest, BadConfigIsOneLineErrorWithExitTwo) {
   EXPECT_THAT(log, HasSubstr("tiny.textproto: schedule.epochs must be > 0"));
   auto [precision, precision_log] = RunTrain(Args("bad", {"--precision=fp16"}));
   EXPECT_EQ(precision, 2);
-  EXPECT_THAT(precision_log, HasSubstr("--precision must be float32 or "
-                                       "bf16_mixed (got \"fp16\")"));
+  EXPECT_THAT(precision_log,
+              HasSubstr("--precision must be float32, bf16_mixed or "
+                        "fp16_mixed (got \"fp16\")"));
   auto [missing, missing_log] = RunTrain({"--epochs=1"});
   EXPECT_EQ(missing, 2);
   EXPECT_THAT(missing_log, HasSubstr("error: --config is required"));

@@ -16,6 +16,7 @@
 #include "common/atomic_file.h"
 #include "common/digest.h"
 #include "common/memory.h"
+#include "common/numeric_environment.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
 #include "data/loader.h"
@@ -32,8 +33,8 @@
 #include "pipeline/distributed/communicator.h"
 #include "pipeline/ema.h"
 #include "pipeline/epoch_stats.h"
+#include "pipeline/grad_scaler.h"
 #include "pipeline/loss.h"
-#include "pipeline/numeric_environment.h"
 #include "pipeline/progress.h"
 #include "pipeline/run_report.h"
 #include "pipeline/schedule.h"
@@ -110,6 +111,9 @@ class Trainer {
   absl::Status Restore();
   absl::Status TrainEpoch(int epoch);
   absl::Status Step(const data::Batch& batch, int epoch);
+  // fp16_mixed: unscales the gradients, updates the loss scale in state_
+  // and returns whether the step may be applied (false: they overflowed).
+  bool UnscaleGradients();
   absl::Status CheckGradients() const;
   absl::Status Diverged(const std::string& what) const;
   absl::StatusOr<std::pair<double, double>> Validate();
@@ -147,6 +151,8 @@ class Trainer {
   // The weights' moving average; null without ema.decay. On resume its
   // saved state waits in resumed_average_ until the average exists.
   std::unique_ptr<WeightAverage> ema_;
+  // fp16_mixed only; its state lives in state_.loss_scale() between steps.
+  std::unique_ptr<GradScaler> scaler_;
   NamedTensors resumed_average_;
   std::vector<torch::Tensor> parameters_;
   std::string checkpoint_path_;
@@ -300,7 +306,7 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
   if (!precision_.fallback_reason.empty()) {
     progress_.Line(precision_.fallback_reason);
   }
-  matmul_peak_ = MeasureMatmulPeak(setup_.device, precision_.bf16);
+  matmul_peak_ = MeasureMatmulPeak(setup_.device, precision_);
   timing_.set_matmul_peak_flops_per_second(matmul_peak_);
 
   state_.set_format_version(kCheckpointFormatVersion);
@@ -315,7 +321,9 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
       (*state_.mutable_input_sha256())[input.role()] = input.sha256();
     }
   }
-  numeric_environment_ = CaptureNumericEnvironment(setup_.threads);
+  numeric_environment_ = CaptureNumericEnvironment(
+      setup_.threads, setup_.device.str(), precision_.name);
+  progress_.Line(DescribeNumericEnvironment(numeric_environment_));
   if (resume_) {
     RETURN_IF_ERROR(Restore());
   } else if (std::ifstream(checkpoint_path_).good()) {
@@ -343,6 +351,15 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
       resumed_average_.clear();
     }
   }
+  if (precision_.fp16) {
+    GradScalerState scale;
+    if (state_.has_loss_scale()) {
+      scale.scale = state_.loss_scale().scale();
+      scale.good_steps = state_.loss_scale().good_steps();
+      scale.skipped_steps = state_.loss_scale().skipped_steps();
+    }
+    scaler_ = std::make_unique<GradScaler>(scale);
+  }
   progress_.Line(absl::StrFormat(
       "training %d epochs x %d steps of %d images on %s (%s, %d threads); "
       "matmul peak %.1f GFLOP/s",
@@ -355,6 +372,10 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
         world_.world_size, comm_.backend(),
         config_.batch_size() / world_.world_size, world_.master_addr,
         world_.master_port));
+    // Every rank says where it computes: on CUDA each takes its own GPU.
+    std::cerr << "rank " << world_.rank << " of " << world_.world_size
+              << " (local rank " << world_.local_rank << ") on "
+              << setup_.device.str() << std::endl;
   }
 
   if (config_.debug().enabled()) {
@@ -387,7 +408,10 @@ absl::Status Trainer::TrainEpoch(int epoch) {
   const uint64_t seed = config_.seed();
   // Runs on the loader's prefetch thread: augmentation only draws from
   // (seed, epoch, image index), so the thread does not change results.
-  auto transform = [&augmenter, &norm, seed, epoch](data::Batch batch) {
+  // On CUDA the batch is also pinned here, so that Step's copy to the GPU
+  // is asynchronous and the next batch is prepared while this one trains.
+  const bool pin = setup_.device.is_cuda();
+  auto transform = [&augmenter, &norm, seed, epoch, pin](data::Batch batch) {
     if (augmenter.has_image_ops()) {
       batch.images =
           augmenter.AugmentImages(batch.images, batch.indices, seed, epoch);
@@ -395,6 +419,10 @@ absl::Status Trainer::TrainEpoch(int epoch) {
     batch.images = data::NormalizeImages(batch.images, norm);
     batch.images =
         augmenter.EraseImages(batch.images, batch.indices, seed, epoch);
+    if (pin) {
+      batch.images = batch.images.pin_memory();
+      batch.labels = batch.labels.pin_memory();
+    }
     return batch;
   };
   data::BatchLoader loader(split, TrainLoaderOptions(state_.next_batch()),
@@ -445,7 +473,7 @@ absl::Status Trainer::TrainEpoch(int epoch) {
 double Trainer::ShareOfMatmulPeak(double model_flops) {
   if (matmul_peak_ <= 0) return 0;
   if (model_flops > matmul_peak_) {
-    const double again = MeasureMatmulPeak(setup_.device, precision_.bf16);
+    const double again = MeasureMatmulPeak(setup_.device, precision_);
     progress_.Line(absl::StrFormat(
         "the model ran at %.1f GFLOP/s, above the matmul peak of %.1f "
         "measured at start-up (the probe shared the cores with other "
@@ -463,6 +491,22 @@ double Trainer::ShareOfMatmulPeak(double model_flops) {
   return model_flops / matmul_peak_;
 }
 
+bool Trainer::UnscaleGradients() {
+  const bool finite = scaler_->UnscaleAndUpdate(parameters_);
+  const GradScalerState& now = scaler_->state();
+  LossScale* saved = state_.mutable_loss_scale();
+  saved->set_scale(now.scale);
+  saved->set_good_steps(now.good_steps);
+  saved->set_skipped_steps(now.skipped_steps);
+  if (!finite) {
+    progress_.Line(absl::StrFormat(
+        "step %d: fp16 gradients overflowed; step skipped, loss scale "
+        "lowered to %g",
+        state_.global_step() + 1, now.scale));
+  }
+  return finite;
+}
+
 absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
   const int64_t step = state_.global_step();
   const double lr = schedule_->At(step);
@@ -476,12 +520,16 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
   augment::MixedBatch mixed = setup_.augmenter->MixBatch(
       batch.images, batch.labels, config_.model().num_classes(), config_.seed(),
       epoch, batch.batch_index);
-  torch::Tensor images = mixed.images.to(setup_.device);    // [B, C, H, W]
-  torch::Tensor targets = mixed.targets.to(setup_.device);  // [B, classes]
+  // Non-blocking from pinned memory on CUDA (a plain copy elsewhere): the
+  // GPU's stream orders the copy before the forward pass.
+  torch::Tensor images =
+      mixed.images.to(setup_.device, /*non_blocking=*/true);  // [B, C, H, W]
+  torch::Tensor targets =
+      mixed.targets.to(setup_.device, /*non_blocking=*/true);  // [B, classes]
 
   model::ModelOutput out;
   {
-    model::AutocastScope autocast(precision_.bf16, setup_.device);
+    model::AutocastScope autocast(precision_, setup_.device);
     out = model_->forward(images);
   }
   RETURN_IF_ERROR(std::exchange(collective_status_, absl::OkStatus()));
@@ -497,7 +545,7 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
 
   optimizer_.ZeroGrad();
   try {
-    total.backward();
+    (scaler_ != nullptr ? scaler_->Scale(total) : total).backward();
   } catch (const c10::Error& error) {
     return absl::AbortedError(
         absl::StrCat("step ", step + 1,
@@ -509,14 +557,19 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
         absl::StrCat("step ", step + 1, ": backward failed: ", error.what()));
   }
   RETURN_IF_ERROR(comm_.AverageGradients(parameters_));
-  if (config_.debug().enabled()) RETURN_IF_ERROR(CheckGradients());
-  const double grad_norm =
-      ClipGradientNorm(parameters_, config_.optimizer().grad_clip_norm());
-  if (!std::isfinite(grad_norm)) {
-    return Diverged(absl::StrCat("gradient norm is ", grad_norm));
+  // Every rank holds the same averaged gradients, so all skip together.
+  const bool apply = scaler_ == nullptr || UnscaleGradients();
+  if (config_.debug().enabled() && apply) RETURN_IF_ERROR(CheckGradients());
+  double grad_norm = 0;
+  if (apply) {
+    grad_norm =
+        ClipGradientNorm(parameters_, config_.optimizer().grad_clip_norm());
+    if (!std::isfinite(grad_norm)) {
+      return Diverged(absl::StrCat("gradient norm is ", grad_norm));
+    }
+    optimizer_.Step(lr);
+    if (ema_ != nullptr) ema_->Update(step + 1);
   }
-  optimizer_.Step(lr);
-  if (ema_ != nullptr) ema_->Update(step + 1);
 
   StepStats stats;
   stats.images = batch.labels.size(0);
@@ -595,7 +648,7 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
     torch::Tensor labels = batch->labels.to(setup_.device);  // [B]
     torch::Tensor logits;                                    // [B, classes]
     {
-      model::AutocastScope autocast(precision_.bf16, setup_.device);
+      model::AutocastScope autocast(precision_, setup_.device);
       logits = model_->forward(batch->images.to(setup_.device)).logits;
     }
     logits = logits.to(torch::kFloat32);
@@ -774,6 +827,10 @@ TrainingRun Trainer::Report() const {
   run.set_threads(setup_.threads);
   run.set_device(setup_.device.str());
   run.set_precision(precision_.name);
+  if (state_.has_loss_scale()) {
+    run.set_skipped_steps(state_.loss_scale().skipped_steps());
+    run.set_final_loss_scale(state_.loss_scale().scale());
+  }
   run.set_world_size(world_.world_size);
   *run.mutable_timing() = timing_;
   run.mutable_timing()->set_wall_seconds(SecondsSince(run_start_));
@@ -792,8 +849,9 @@ absl::StatusOr<TrainingRun> RunTraining(const TrainConfig& config,
         world.world_size,
         " ranks: each rank takes an equal slice of every global batch"));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<TrainingSetup> setup,
-                   BuildTrainingSetup(config, options.config_path));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<TrainingSetup> setup,
+      BuildTrainingSetup(config, options.config_path, world.local_rank));
   ASSIGN_OR_RETURN(
       std::unique_ptr<distributed::Communicator> comm,
       distributed::Communicator::Connect(

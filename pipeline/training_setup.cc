@@ -92,10 +92,10 @@ absl::Status FitModelToDataset(const data::DatasetManifest& manifest,
 }
 
 absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
-    const TrainConfig& config, const std::string& config_path) {
+    const TrainConfig& config, const std::string& config_path, int local_rank) {
   auto setup = std::make_unique<TrainingSetup>();
   setup->resolved = config;
-  ASSIGN_OR_RETURN(setup->device, ResolveDevice(config.device()));
+  ASSIGN_OR_RETURN(setup->device, ResolveDevice(config.device(), local_rank));
   setup->threads = ConfigureThreads(config.threads());
   if (!config_path.empty()) {
     ASSIGN_OR_RETURN(InputDigest digest, DigestOf("config", config_path));

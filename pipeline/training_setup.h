@@ -43,9 +43,10 @@ struct TrainingSetup {
   std::vector<InputDigest> inputs;
 };
 
-// `config_path` (may be empty) is recorded as the "config" input.
+// `config_path` (may be empty) is recorded as the "config" input;
+// `local_rank` (LOCAL_RANK) picks this process's GPU on CUDA.
 absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
-    const TrainConfig& config, const std::string& config_path);
+    const TrainConfig& config, const std::string& config_path, int local_rank);
 
 // Fills model.num_classes, image_size and in_channels from the dataset
 // where the config leaves them unset; InvalidArgument when a set value

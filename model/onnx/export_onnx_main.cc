@@ -42,6 +42,12 @@ absl::Status Run() {
   if (model_path.empty() || out.empty()) {
     return absl::InvalidArgumentError("--model and --out are required");
   }
+  RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
+      "out", out,
+      {{"model", model_path},
+       {"manifest", data::ResolveUserPath(absl::GetFlag(FLAGS_manifest))},
+       {"normalization",
+        data::ResolveUserPath(absl::GetFlag(FLAGS_normalization))}}));
   ExportMetadata meta;
   if (const std::string path =
           data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));

@@ -1,0 +1,65 @@
+// A generic class-per-folder image set, ROOT/<split>/<class>/<file>, as
+// torchvision's ImageFolder reads it, imported into a store:
+//   - `train` is required; `validation` and `test` are optional. Without
+//     `validation`, validation is split off train (stratified per class,
+//     seeded, data/split.h); without `test` the store's test split is empty.
+//   - Classes are train's sub-folders in byte order of their names; a
+//     validation or test folder may only name classes train has.
+//   - Images (.png .jpg .jpeg .ppm .pgm .bmp, any case) are decoded by
+//     OpenCV, must have exactly the requested channel count (1 or 3; 8-bit),
+//     and are stretched to side x side (INTER_AREA when shrinking,
+//     INTER_LINEAR when enlarging; recorded as the store's resize_method).
+//   - Within a split, images are stored in order of their file names across
+//     all classes, so a file name may occur in one class only.
+//   - Other files (README, .DS_Store, ...) are skipped and counted.
+//   - Each split folder is pinned as one SourceFile whose SHA-256 covers the
+//     sorted listing and every file's content: a changed, added, removed or
+//     renamed file changes it, and two imports of the same folder give
+//     byte-identical stores.
+// Errors name the file or folder: an empty class folder, an undecodable or
+// oversized image, a wrong channel count, a symlink loop, a duplicate name.
+#ifndef VIT_MOE_DATA_IMAGE_FOLDER_H_
+#define VIT_MOE_DATA_IMAGE_FOLDER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "data/converted.h"
+#include "data/dataset.pb.h"
+#include "data/split.h"
+
+namespace vit_moe::data {
+
+inline constexpr int kMaxImageFolderSide = 1024;
+// Larger files are refused before they are read.
+inline constexpr int64_t kMaxImageFileBytes = int64_t{64} << 20;
+
+struct ImageFolderOptions {
+  // Canonical side in pixels (1..kMaxImageFolderSide) and channels (1 or 3).
+  int side = 0;
+  int channels = 0;
+  // Used only where ROOT/validation is absent.
+  double validation_fraction = 0.1;
+  uint64_t split_seed = 0;
+};
+
+struct ImportedImages {
+  // train holds the training images followed by a given validation folder's;
+  // split says which are which.
+  ConvertedDataset data;
+  SplitIndices split;
+  SplitRule rule;
+  // One per split folder read.
+  std::vector<SourceFile> sources;
+  // Files without an image extension, left out.
+  int64_t skipped_files = 0;
+};
+
+absl::StatusOr<ImportedImages> ImportImageFolder(
+    const std::string& root, const ImageFolderOptions& options);
+
+}  // namespace vit_moe::data
+
+#endif  // VIT_MOE_DATA_IMAGE_FOLDER_H_
