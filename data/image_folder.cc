@@ -282,23 +282,7 @@ absl::StatusOr<ImportedImages> ImportImageFolder(
   data.resize_method =
       resized ? "stretch_to_square_inter_area_down_linear_up" : "none";
 
-  const int64_t given_validation = data.train.size() - train_count;
-  if (given_validation > 0) {
-    for (int64_t i = 0; i < data.train.size(); ++i) {
-      (i < train_count ? out.split.train : out.split.validation).push_back(i);
-    }
-    out.rule.set_method("given_folder");
-    out.rule.set_validation_fraction(static_cast<double>(given_validation) /
-                                     static_cast<double>(data.train.size()));
-  } else {
-    ASSIGN_OR_RETURN(out.split,
-                     SplitTrainValidation(
-                         data.train, static_cast<int>(data.class_names.size()),
-                         options.validation_fraction, options.split_seed));
-    out.rule.set_method("stratified_per_class");
-    out.rule.set_validation_fraction(options.validation_fraction);
-  }
-  out.rule.set_seed(options.split_seed);
+  out.given_validation = data.train.size() - train_count;
   return out;
 }
 

@@ -1,8 +1,9 @@
 // A generic class-per-folder image set, ROOT/<split>/<class>/<file>, as
 // torchvision's ImageFolder reads it, imported into a store:
 //   - `train` is required; `validation` and `test` are optional. Without
-//     `validation`, validation is split off train (stratified per class,
-//     seeded, data/split.h); without `test` the store's test split is empty.
+//     `validation` the import stage (data/stage.h) splits validation off
+//     train (stratified per class, seeded, data/split.h); without `test`
+//     the store's test split is empty.
 //   - Classes are train's sub-folders in byte order of their names; a
 //     validation or test folder may only name classes train has.
 //   - Images (.png .jpg .jpeg .ppm .pgm .bmp, any case) are decoded by
@@ -28,7 +29,6 @@
 #include "absl/status/statusor.h"
 #include "data/converted.h"
 #include "data/dataset.pb.h"
-#include "data/split.h"
 
 namespace vit_moe::data {
 
@@ -40,17 +40,13 @@ struct ImageFolderOptions {
   // Canonical side in pixels (1..kMaxImageFolderSide) and channels (1 or 3).
   int side = 0;
   int channels = 0;
-  // Used only where ROOT/validation is absent.
-  double validation_fraction = 0.1;
-  uint64_t split_seed = 0;
 };
 
 struct ImportedImages {
-  // train holds the training images followed by a given validation folder's;
-  // split says which are which.
+  // train holds the training images followed by the `given_validation`
+  // images of a validation folder (0 without one).
   ConvertedDataset data;
-  SplitIndices split;
-  SplitRule rule;
+  int64_t given_validation = 0;
   // One per split folder read.
   std::vector<SourceFile> sources;
   // Files without an image extension, left out.

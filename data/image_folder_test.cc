@@ -10,7 +10,7 @@
 
 #include "common/atomic_file.h"
 #include "common/proto_io.h"
-#include "data/pack.h"
+#include "data/stage.h"
 #include "data/store.h"
 
 namespace vit_moe::data {
@@ -48,7 +48,19 @@ class ImageFolderTest : public ::testing::Test {
     }
     options_.side = 8;
     options_.channels = 3;
-    options_.validation_fraction = 0.25;
+  }
+
+  // The import stage on Signs() into `out`: the store's manifest.
+  absl::StatusOr<DatasetManifest> Stage(const std::string& out) {
+    ImportOptions options;
+    options.layout = "image_folder";
+    options.from = Signs().string();
+    options.out_dir = (root_ / out).string();
+    options.image_folder = options_;
+    options.validation_fraction = 0.25;
+    absl::StatusOr<ImportResult> result = RunImportStage(options);
+    if (!result.ok()) return result.status();
+    return result->manifest;
   }
 
   fs::path Signs() const { return root_ / "signs"; }
@@ -76,10 +88,16 @@ TEST_F(ImageFolderTest, ImportsClassesSplitsAndOrder) {
   // with value 10 (the first class written).
   EXPECT_EQ(data.train.pixels[4 * 8 * 8 * 3], 10);
   ASSERT_EQ(data.test.size(), 3);
-  // No validation folder: a stratified, seeded quarter of train.
-  EXPECT_EQ(imported->rule.method(), "stratified_per_class");
-  EXPECT_EQ(imported->split.validation.size(), 3u);
-  EXPECT_EQ(imported->split.train.size(), 9u);
+  EXPECT_EQ(imported->given_validation, 0);
+  // No validation folder: the stage holds out a stratified, seeded quarter
+  // of train, one image per class.
+  absl::StatusOr<DatasetManifest> manifest = Stage("store");
+  ASSERT_TRUE(manifest.ok()) << manifest.status();
+  EXPECT_EQ(manifest->split_rule().method(), "stratified_per_class");
+  ASSERT_EQ(manifest->splits_size(), 3);
+  EXPECT_EQ(manifest->splits(0).num_images(), 9);
+  EXPECT_EQ(manifest->splits(1).num_images(), 3);
+  EXPECT_THAT(manifest->splits(1).images_per_class(), ElementsAre(1, 1, 1));
   ASSERT_EQ(imported->sources.size(), 2u);
   EXPECT_EQ(imported->sources[0].name(), "train/");
   EXPECT_EQ(imported->sources[1].name(), "test/");
@@ -93,23 +111,22 @@ TEST_F(ImageFolderTest, AGivenValidationFolderIsKeptAsIs) {
   absl::StatusOr<ImportedImages> imported =
       ImportImageFolder(Signs().string(), options_);
   ASSERT_TRUE(imported.ok()) << imported.status();
-  EXPECT_EQ(imported->rule.method(), "given_folder");
-  EXPECT_THAT(imported->split.validation, ElementsAre(12, 13));
+  EXPECT_EQ(imported->given_validation, 2);
   EXPECT_EQ(imported->data.train.labels[12], 1);
   EXPECT_EQ(imported->data.train.labels[13], 2);
   EXPECT_EQ(imported->data.test.size(), 0);
+  absl::StatusOr<DatasetManifest> manifest = Stage("store");
+  ASSERT_TRUE(manifest.ok()) << manifest.status();
+  EXPECT_EQ(manifest->split_rule().method(), "given_folder");
+  EXPECT_EQ(manifest->splits(0).num_images(), 12);
+  EXPECT_THAT(manifest->splits(1).images_per_class(), ElementsAre(0, 1, 1));
+  EXPECT_EQ(manifest->splits(2).num_images(), 0);
 }
 
 TEST_F(ImageFolderTest, TwoImportsGiveIdenticalStoresAndChangesShow) {
   auto store = [&](const std::string& name) -> std::string {
-    absl::StatusOr<ImportedImages> imported =
-        ImportImageFolder(Signs().string(), options_);
-    EXPECT_TRUE(imported.ok()) << imported.status();
-    const std::string out = (root_ / name).string();
-    EXPECT_TRUE(WriteStore(out, imported->data, imported->split, imported->rule,
-                           imported->sources)
-                    .ok());
-    return ReadFile(out + "/manifest.pb").value_or("");
+    EXPECT_TRUE(Stage(name).ok());
+    return ReadFile((root_ / name / "manifest.pb").string()).value_or("");
   };
   const std::string a = store("a");
   EXPECT_FALSE(a.empty());

@@ -61,6 +61,21 @@ class ImportStageTest : public ::testing::Test {
     return RunImportStage(options);
   }
 
+  // The fixture's three GTSRB zips (under zips/) extracted as published,
+  // each into official/<zip name>/.
+  fs::path ExtractZips() {
+    const fs::path official = root_ / "official";
+    for (const char* zip :
+         {"GTSRB_Final_Training_Images.zip", "GTSRB_Final_Test_Images.zip",
+          "GTSRB_Final_Test_GT.zip"}) {
+      EXPECT_TRUE(ExtractArchive((root_ / "zips" / zip).string(),
+                                 (official / zip).string())
+                      .ok())
+          << zip;
+    }
+    return official;
+  }
+
   void ExpectSameStore(const std::string& a, const std::string& b) {
     for (const char* file : kStoreFiles) {
       EXPECT_EQ(ReadFile(a + "/" + file).value_or("a"),
@@ -88,14 +103,7 @@ TEST_F(ImportStageTest, GtsrbInEveryLayoutEqualsTheDownload) {
   EXPECT_EQ(zips->manifest.sources(0).sha256().size(), 64u);
 
   // Extracted as published.
-  const fs::path official = root_ / "official";
-  for (const char* zip :
-       {"GTSRB_Final_Training_Images.zip", "GTSRB_Final_Test_Images.zip",
-        "GTSRB_Final_Test_GT.zip"}) {
-    ASSERT_TRUE(ExtractArchive((root_ / "zips" / zip).string(),
-                               (official / zip).string())
-                    .ok());
-  }
+  const fs::path official = ExtractZips();
   auto extracted = Import("gtsrb", official, "from_official");
   ASSERT_TRUE(extracted.ok()) << extracted.status();
   ExpectSameStore(downloaded, (root_ / "from_official").string());
@@ -189,14 +197,7 @@ TEST_F(ImportStageTest, GtsrbInKagglesLayoutEqualsTheDownload) {
   auto fixture = testing::MakeGtsrbFixture((root_ / "zips").string());
   ASSERT_TRUE(fixture.ok()) << fixture.status();
   const std::string downloaded = Downloaded(*fixture, GTSRB);
-  const fs::path official = root_ / "official";
-  for (const char* zip :
-       {"GTSRB_Final_Training_Images.zip", "GTSRB_Final_Test_Images.zip",
-        "GTSRB_Final_Test_GT.zip"}) {
-    ASSERT_TRUE(ExtractArchive((root_ / "zips" / zip).string(),
-                               (official / zip).string())
-                    .ok());
-  }
+  const fs::path official = ExtractZips();
   WriteKaggleLayout(official, root_ / "kaggle");
   auto kaggle = Import("gtsrb", root_ / "kaggle", "from_kaggle");
   ASSERT_TRUE(kaggle.ok()) << kaggle.status();
@@ -215,14 +216,7 @@ TEST_F(ImportStageTest, GtsrbInKagglesLayoutEqualsTheDownload) {
 TEST_F(ImportStageTest, AGtsrbCsvRowNamingAMissingFileIsNamed) {
   auto fixture = testing::MakeGtsrbFixture((root_ / "zips").string());
   ASSERT_TRUE(fixture.ok()) << fixture.status();
-  const fs::path official = root_ / "official";
-  for (const char* zip :
-       {"GTSRB_Final_Training_Images.zip", "GTSRB_Final_Test_Images.zip",
-        "GTSRB_Final_Test_GT.zip"}) {
-    ASSERT_TRUE(ExtractArchive((root_ / "zips" / zip).string(),
-                               (official / zip).string())
-                    .ok());
-  }
+  const fs::path official = ExtractZips();
   const fs::path missing = official / "GTSRB_Final_Training_Images.zip" /
                            "GTSRB" / "Final_Training" / "Images" / "00003" /
                            "00001_00000.ppm";

@@ -185,17 +185,31 @@ absl::StatusOr<ImportResult> RunImportStage(const ImportOptions& options) {
   }
   ImportResult result;
   if (options.layout == "image_folder") {
-    ImageFolderOptions folder = options.image_folder;
-    if (options.validation_fraction >= 0) {
-      folder.validation_fraction = options.validation_fraction;
-    }
-    folder.split_seed = options.split_seed;
     ASSIGN_OR_RETURN(ImportedImages imported,
-                     ImportImageFolder(options.from, folder));
+                     ImportImageFolder(options.from, options.image_folder));
     result.skipped_files = imported.skipped_files;
+    const ImageSet& train = imported.data.train;
+    if (imported.given_validation == 0) {
+      ASSIGN_OR_RETURN(result.manifest,
+                       SplitAndPack(imported.data, options.out_dir,
+                                    options.validation_fraction,
+                                    options.split_seed, imported.sources));
+      return result;
+    }
+    // The folder's own validation images are the last of `train`.
+    SplitIndices split;
+    const int64_t first = train.size() - imported.given_validation;
+    for (int64_t i = 0; i < train.size(); ++i) {
+      (i < first ? split.train : split.validation).push_back(i);
+    }
+    SplitRule rule;
+    rule.set_method("given_folder");
+    rule.set_validation_fraction(
+        static_cast<double>(imported.given_validation) /
+        static_cast<double>(train.size()));
     ASSIGN_OR_RETURN(result.manifest,
-                     WriteStore(options.out_dir, imported.data, imported.split,
-                                imported.rule, imported.sources));
+                     WriteStore(options.out_dir, imported.data, split, rule,
+                                imported.sources));
     return result;
   }
   absl::StatusOr<ConvertedDataset> converted;

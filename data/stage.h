@@ -56,7 +56,8 @@ struct ImportOptions {
   std::string out_dir;
   // Side and channels, for image_folder.
   ImageFolderOptions image_folder;
-  // Negative: the data set's default (image_folder: 0.1).
+  // Negative: the data set's default (0.1 but for Fashion-MNIST). For
+  // image_folder only where the folder has no validation/.
   double validation_fraction = -1.0;
   uint64_t split_seed = 0;
   ExtractLimits extract_limits;
