@@ -180,18 +180,12 @@ absl::Status ReadKaggle(const fs::path& base, const std::string& csv,
                    ParseGtsrbKaggleCsv(text, csv_path));
   for (const GtsrbRow& row : rows) {
     const std::string path = (base / row.filename).string();
-    std::error_code error;
-    const uintmax_t size = fs::file_size(path, error);
-    if (error) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          csv_path, ":", row.line, ": ", path, ": ", error.message()));
-    }
-    if (size > static_cast<uintmax_t>(kMaxImageFileBytes)) {
+    absl::StatusOr<std::string> read = ReadImageFile(path);
+    if (!read.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": ", size, " bytes, above the limit of ",
-                       kMaxImageFileBytes, " for one image"));
+          absl::StrCat(csv_path, ":", row.line, ": ", read.status().message()));
     }
-    ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+    std::string bytes = std::move(read).value();
     const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
                          bytes.data());
     cv::Mat bgr = cv::imdecode(buffer, cv::IMREAD_COLOR);

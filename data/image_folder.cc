@@ -119,27 +119,6 @@ absl::StatusOr<std::vector<ListedImage>> ListSplit(
   return images;
 }
 
-absl::StatusOr<std::string> ReadImageFile(const fs::path& path) {
-  std::error_code error;
-  const uintmax_t size = fs::file_size(path, error);
-  if (error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path.string(), ": ", error.message()));
-  }
-  if (size > static_cast<uintmax_t>(kMaxImageFileBytes)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path.string(), ": ", size, " bytes, above the limit of ",
-                     kMaxImageFileBytes, " for one image"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes(static_cast<size_t>(size), '\0');
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path.string(), ": cannot read"));
-  }
-  return bytes;
-}
-
 // Decodes `bytes` (from `path`) to side x side x channels uint8 RGB or grey.
 absl::Status DecodeInto(const fs::path& path, const std::string& bytes,
                         const ImageFolderOptions& options, bool* resized,
@@ -191,7 +170,7 @@ absl::StatusOr<SourceFile> ReadSplit(const std::string& split,
   int64_t bytes_read = 0;
   for (size_t i = 0; i < images.size(); ++i) {
     const ListedImage& image = images[i];
-    ASSIGN_OR_RETURN(std::string bytes, ReadImageFile(image.path));
+    ASSIGN_OR_RETURN(std::string bytes, ReadImageFile(image.path.string()));
     bytes_read += static_cast<int64_t>(bytes.size());
     listing.Update(absl::StrCat(names[image.label], "/", image.name, "\t",
                                 Sha256Hex(bytes), "\n"));
@@ -212,6 +191,26 @@ absl::StatusOr<SourceFile> ReadSplit(const std::string& split,
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> ReadImageFile(const std::string& path) {
+  std::error_code error;
+  const uintmax_t size = fs::file_size(path, error);
+  if (error) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", error.message()));
+  }
+  if (size > static_cast<uintmax_t>(kMaxImageFileBytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", size, " bytes, above the limit of ",
+                     kMaxImageFileBytes, " for one image"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(static_cast<size_t>(size), '\0');
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read"));
+  }
+  return bytes;
+}
 
 absl::StatusOr<ImportedImages> ImportImageFolder(
     const std::string& root, const ImageFolderOptions& options) {

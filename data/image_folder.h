@@ -53,6 +53,10 @@ struct ImportedImages {
   int64_t skipped_files = 0;
 };
 
+// The bytes of one image file; InvalidArgument naming it when it cannot be
+// read or is larger than kMaxImageFileBytes (checked before reading).
+absl::StatusOr<std::string> ReadImageFile(const std::string& path);
+
 absl::StatusOr<ImportedImages> ImportImageFolder(
     const std::string& root, const ImageFolderOptions& options);
 
