@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 
 #include <algorithm>
+#include <vector>
 
 namespace vit_moe::pipeline {
 namespace {
@@ -27,15 +28,17 @@ bool GradScaler::UnscaleAndUpdate(
     const std::vector<torch::Tensor>& parameters) {
   torch::NoGradGuard no_grad;
   const double inverse = 1.0 / state_.scale;
-  bool finite = true;
+  std::vector<torch::Tensor> all_finite;
   for (const torch::Tensor& p : parameters) {
     torch::Tensor grad = p.grad();
     if (!grad.defined()) continue;
     grad.mul_(inverse);
-    // One host read per tensor: fp16 steps run on CUDA, where the
-    // parameters are few and large.
-    if (finite && !torch::isfinite(grad).all().item<bool>()) finite = false;
+    all_finite.push_back(torch::isfinite(grad).all());
   }
+  // One host read per step, not one per tensor: on CUDA each is a wait for
+  // the stream.
+  const bool finite =
+      all_finite.empty() || torch::stack(all_finite).all().item<bool>();
   if (!finite) {
     ++state_.skipped_steps;
     state_.good_steps = 0;
