@@ -147,7 +147,6 @@ absl::Status Run() {
 }  // namespace vit_moe::augment
 
 int main(int argc, char** argv) {
-  vit_moe::InitStage(argc, argv, vit_moe::augment::kUsage);
-  absl::Status status = vit_moe::augment::Run();
-  return status.ok() ? 0 : vit_moe::ReportError(status);
+  return vit_moe::RunStage(argc, argv, vit_moe::augment::kUsage,
+                           vit_moe::augment::Run);
 }

@@ -2,18 +2,19 @@
 
 #include <dlfcn.h>
 #include <glog/logging.h>
+#include <sched.h>
 #include <torch/torch.h>
 
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/command_line.h"
 
 ABSL_FLAG(int, threads, 0,
           "LibTorch intra-op threads; 0 = all cores of this machine. A "
@@ -23,20 +24,69 @@ ABSL_FLAG(int, threads, 0,
 namespace vit_moe {
 namespace {
 
-// --help lists this project's flags, not Abseil's internal ones.
-bool IsProjectFlagFile(absl::string_view file) {
-  return !absl::StrContains(file, "absl/");
+// Everything before the stage's own work; returns its positional arguments,
+// or the exit status when the process should end here (--help, bad flags).
+absl::StatusOr<std::vector<std::string>> StartStage(int argc, char** argv,
+                                                    absl::string_view usage,
+                                                    bool* help) {
+  FLAGS_logtostderr = true;
+  if (!google::IsGoogleLoggingInitialized()) google::InitGoogleLogging(argv[0]);
+  absl::StatusOr<CommandLine> line = ParseFlags(argc, argv);
+  if (!line.ok()) return line.status();
+  if (line->help) {
+    *help = true;
+    std::cout << HelpText(usage);
+    return line->arguments;
+  }
+  const int requested = absl::GetFlag(FLAGS_threads);
+  if (requested < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--threads=", requested,
+                     ": must be 0 (all cores) or a positive count"));
+  }
+  VLOG(1) << "LibTorch threads: " << ConfigureThreads(requested);
+  if (!UsingOptimizedBlas()) {
+    LOG(WARNING) << "LibTorch is using the reference BLAS: matrix products "
+                    "run 10-25x slower. Install libopenblas0-openmp "
+                    "(ci/setup.sh does).";
+  }
+  if (!UsingTcmalloc()) {
+    LOG(WARNING) << "malloc is not tcmalloc: training runs about 2x slower "
+                    "in 4x the memory. Build with Bazel (.bazelrc links it) "
+                    "or LD_PRELOAD libtcmalloc_minimal.so.4.";
+  }
+  return std::move(*line).arguments;
+}
+
+// LibTorch's messages carry a C++ backtrace after the first lines; the user
+// needs the message.
+std::string ExceptionMessage(const std::exception& e) {
+  if (const auto* torch_error = dynamic_cast<const c10::Error*>(&e)) {
+    return absl::StrCat("LibTorch: ", torch_error->what_without_backtrace());
+  }
+  return e.what();
 }
 
 }  // namespace
 
 int CoreCount() {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
+    return std::max(1, CPU_COUNT(&allowed));
+  }
   unsigned int cores = std::thread::hardware_concurrency();
   return cores == 0 ? 1 : static_cast<int>(cores);
 }
 
 int ConfigureThreads(int requested) {
-  int threads = requested > 0 ? requested : CoreCount();
+  CHECK_GE(requested, 0) << "callers refuse negative thread counts";
+  const int cores = CoreCount();
+  if (requested > cores) {
+    LOG(WARNING) << "threads " << requested << " capped at the " << cores
+                 << " core(s) this process may run on: more threads than "
+                    "cores only wait for each other";
+  }
+  const int threads = requested > 0 ? std::min(requested, cores) : cores;
   torch::set_num_threads(threads);
   return torch::get_num_threads();
 }
@@ -72,51 +122,46 @@ bool UsingOptimizedBlas() {
 
 bool UsingTcmalloc() { return dlsym(RTLD_DEFAULT, "tc_malloc") != nullptr; }
 
-std::vector<std::string> InitStage(int argc, char** argv,
-                                   absl::string_view usage) {
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = IsProjectFlagFile;
-  usage_config.contains_helpshort_flags = IsProjectFlagFile;
-  usage_config.normalize_filename = [](absl::string_view file) {
-    return std::string(file);
-  };
-  absl::SetFlagsUsageConfig(usage_config);
-  absl::SetProgramUsageMessage(usage);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-
-  FLAGS_logtostderr = true;
-  google::InitGoogleLogging(argv[0]);
-
-  int threads = ConfigureThreads(absl::GetFlag(FLAGS_threads));
-  VLOG(1) << "LibTorch threads: " << threads;
-  if (!UsingOptimizedBlas()) {
-    LOG(WARNING) << "LibTorch is using the reference BLAS: matrix products "
-                    "run 10-25x slower. Install libopenblas0-openmp "
-                    "(ci/setup.sh does).";
+int RunStage(int argc, char** argv, absl::string_view usage,
+             const StageBody& body) {
+  bool help = false;
+  absl::StatusOr<std::vector<std::string>> arguments =
+      StartStage(argc, argv, usage, &help);
+  if (!arguments.ok()) return ReportError(arguments.status());
+  if (help) return 0;
+  try {
+    absl::StatusOr<int> code = body(*arguments);
+    return code.ok() ? *code : ReportError(code.status());
+  } catch (const std::exception& e) {
+    return ReportError(absl::InvalidArgumentError(ExceptionMessage(e)));
   }
-  if (!UsingTcmalloc()) {
-    LOG(WARNING) << "malloc is not tcmalloc: training runs about 2x slower "
-                    "in 4x the memory. Build with Bazel (.bazelrc links it) "
-                    "or LD_PRELOAD libtcmalloc_minimal.so.4.";
-  }
-  return std::vector<std::string>(positional.begin() + 1, positional.end());
+}
+
+absl::Status RefuseArguments(const std::vector<std::string>& arguments) {
+  if (arguments.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("unexpected argument '", arguments[0], "'; see --help"));
+}
+
+int RunStage(int argc, char** argv, absl::string_view usage,
+             const std::function<absl::Status()>& body) {
+  return RunStage(argc, argv, usage,
+                  [&body](const std::vector<std::string>& arguments)
+                      -> absl::StatusOr<int> {
+                    if (absl::Status s = RefuseArguments(arguments); !s.ok())
+                      return s;
+                    absl::Status status = body();
+                    if (!status.ok()) return status;
+                    return 0;
+                  });
 }
 
 int ReportError(const absl::Status& status) {
   // One line, whatever the message holds, so scripts can grep it.
   std::cerr << "error: " << absl::StrReplaceAll(status.message(), {{"\n", " "}})
             << std::endl;
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kDataLoss:
-    case absl::StatusCode::kOutOfRange:
-    case absl::StatusCode::kAlreadyExists:
-      return kExitUserError;
-    default:
-      return kExitFailure;
-  }
+  return status.code() == absl::StatusCode::kAborted ? kExitFailure
+                                                     : kExitUserError;
 }
 
 }  // namespace vit_moe

@@ -1,28 +1,59 @@
-// Process start-up shared by every stage binary: flags with --help, glog to
-// stderr, LibTorch thread count, a BLAS sanity check, and the mapping from a
-// Status to a one-line error and an exit code.
+// The one entry point of every stage binary: flags with --help, glog to
+// stderr, LibTorch's thread count, the BLAS and allocator checks, and the
+// exit contract.
+//
+// Exit status of every binary:
+//   0  done (a gate passed, a reproduction matched)
+//   1  the stage ran and its check failed (a gate missed a threshold, a
+//      reproduction differs, training diverged)
+//   2  bad input or environment: a bad flag, config or input file, a
+//      missing device; the one line on stderr, "error: ...", says which
+// A stage may define further codes above 2 for verdicts of its own
+// (//pipeline:reproduce exits 3 for "within tolerance").
 #ifndef VIT_MOE_COMMON_STARTUP_H_
 #define VIT_MOE_COMMON_STARTUP_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace vit_moe {
 
-// Parses flags (exits on --help or a bad flag), initialises logging, applies
-// --threads and warns when LibTorch runs on an unoptimised BLAS. Returns the
-// positional arguments, program name excluded.
-std::vector<std::string> InitStage(int argc, char** argv,
-                                   absl::string_view usage);
+// A stage's work, given its positional arguments: the exit status it chose
+// (0, or kExitFailure when its check failed) or the error that stopped it.
+// A function returning absl::Status converts to this type and would turn
+// success into an error: give such bodies to the overload below.
+using StageBody = std::function<absl::StatusOr<int>(
+    const std::vector<std::string>& arguments)>;
 
-// Sets LibTorch's intra-op threads: `requested` > 0 exactly, 0 = all cores.
-// Returns the count in effect.
+// Parses the flags (--help prints `usage` and the flags, exit 0),
+// initialises logging, applies --threads, warns about a slow BLAS or
+// allocator, then runs `body`. A Status error or an exception escaping
+// `body` (LibTorch's, OpenCV's, the standard library's) becomes one
+// "error: ..." line on stderr and the exit status of the contract above.
+// Returns the process's exit status.
+int RunStage(int argc, char** argv, absl::string_view usage,
+             const StageBody& body);
+
+// As above for a stage that takes no positional arguments (any is refused)
+// and has no verdict beyond success.
+int RunStage(int argc, char** argv, absl::string_view usage,
+             const std::function<absl::Status()>& body);
+
+// InvalidArgument naming the first argument, for stages that take none.
+absl::Status RefuseArguments(const std::vector<std::string>& arguments);
+
+// Sets LibTorch's intra-op threads: `requested` > 0 exactly, up to the
+// cores this process may run on (more is capped, with a warning), 0 = all
+// of them. Returns the count in effect. `requested` must not be negative.
 int ConfigureThreads(int requested);
 
-// Logical cores of this machine (at least 1).
+// Cores this process may run on (its CPU affinity, so `taskset` counts),
+// at least 1.
 int CoreCount();
 
 // Path of the BLAS library mapped into this process (libopenblas*,
@@ -39,14 +70,16 @@ bool UsingOptimizedBlas();
 // glibc's malloc training here ran 2x slower in 4x the memory.
 bool UsingTcmalloc();
 
-// Exit status for user-caused errors (bad flag, config, input file).
+// Exit status for bad input or environment (bad flag, config, input file).
 inline constexpr int kExitUserError = 2;
-// Exit status for failures at run time (diverged training, failed gate).
+// Exit status for a check that failed at run time (gate, reproduction,
+// diverged training).
 inline constexpr int kExitFailure = 1;
 
 // Prints "error: <message>" as one line on stderr and returns the exit
-// status: kExitUserError for InvalidArgument, NotFound, FailedPrecondition,
-// DataLoss, OutOfRange and AlreadyExists; kExitFailure otherwise.
+// status: kExitFailure for Aborted (how a stage reports that its run-time
+// check failed, e.g. training diverged), kExitUserError for every other
+// code.
 int ReportError(const absl::Status& status);
 
 }  // namespace vit_moe

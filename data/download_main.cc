@@ -90,13 +90,11 @@ absl::Status Run() {
 }  // namespace vit_moe::data
 
 int main(int argc, char** argv) {
-  vit_moe::InitStage(
+  return vit_moe::RunStage(
       argc, argv,
       "Fetches a data set's pinned sources, verifies their digests, extracts "
       "and packs them into a store.\n"
       "  bazel run //data:download -- --dataset=fashion_mnist "
-      "--out_dir=stores/fashion_mnist");
-  absl::Status status = vit_moe::data::Run();
-  if (!status.ok()) return vit_moe::ReportError(status);
-  return 0;
+      "--out_dir=stores/fashion_mnist",
+      vit_moe::data::Run);
 }

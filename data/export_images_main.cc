@@ -126,13 +126,11 @@ absl::Status Run() {
 }  // namespace vit_moe::data
 
 int main(int argc, char** argv) {
-  vit_moe::InitStage(
+  return vit_moe::RunStage(
       argc, argv,
       "Writes a store's images as PNG files, one folder per split and class "
       "(the layout //data:import reads).\n"
       "  bazel run //data:export_images -- "
-      "--manifest=stores/fashion_mnist/manifest.pb --out_dir=/tmp/fm_png");
-  absl::Status status = vit_moe::data::Run();
-  if (!status.ok()) return vit_moe::ReportError(status);
-  return 0;
+      "--manifest=stores/fashion_mnist/manifest.pb --out_dir=/tmp/fm_png",
+      vit_moe::data::Run);
 }

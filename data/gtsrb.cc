@@ -186,13 +186,8 @@ absl::Status ReadKaggle(const fs::path& base, const std::string& csv,
           absl::StrCat(csv_path, ":", row.line, ": ", read.status().message()));
     }
     std::string bytes = std::move(read).value();
-    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
-                         bytes.data());
-    cv::Mat bgr = cv::imdecode(buffer, cv::IMREAD_COLOR);
-    if (bgr.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": not a decodable image"));
-    }
+    ASSIGN_OR_RETURN(cv::Mat bgr,
+                     DecodeImageFile(path, bytes, cv::IMREAD_COLOR));
     if (bgr.cols != row.width || bgr.rows != row.height) {
       return absl::InvalidArgumentError(absl::StrCat(
           csv_path, ":", row.line, ": ", row.filename, " is ", bgr.cols, "x",

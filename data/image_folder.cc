@@ -123,13 +123,8 @@ absl::StatusOr<std::vector<ListedImage>> ListSplit(
 absl::Status DecodeInto(const fs::path& path, const std::string& bytes,
                         const ImageFolderOptions& options, bool* resized,
                         std::vector<uint8_t>* pixels) {
-  const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
-                       const_cast<char*>(bytes.data()));
-  cv::Mat image = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
-  if (image.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path.string(), ": not a decodable image (PNG, JPEG, PPM/PGM, BMP)"));
-  }
+  ASSIGN_OR_RETURN(cv::Mat image,
+                   DecodeImageFile(path.string(), bytes, cv::IMREAD_UNCHANGED));
   if (image.depth() != CV_8U) {
     return absl::InvalidArgumentError(
         absl::StrCat(path.string(), ": ", 8 * image.elemSize1(),
@@ -191,26 +186,6 @@ absl::StatusOr<SourceFile> ReadSplit(const std::string& split,
 }
 
 }  // namespace
-
-absl::StatusOr<std::string> ReadImageFile(const std::string& path) {
-  std::error_code error;
-  const uintmax_t size = fs::file_size(path, error);
-  if (error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", error.message()));
-  }
-  if (size > static_cast<uintmax_t>(kMaxImageFileBytes)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", size, " bytes, above the limit of ",
-                     kMaxImageFileBytes, " for one image"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes(static_cast<size_t>(size), '\0');
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read"));
-  }
-  return bytes;
-}
 
 absl::StatusOr<ImportedImages> ImportImageFolder(
     const std::string& root, const ImageFolderOptions& options) {

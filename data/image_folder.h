@@ -29,12 +29,11 @@
 #include "absl/status/statusor.h"
 #include "data/converted.h"
 #include "data/dataset.pb.h"
+#include "data/image_file.h"
 
 namespace vit_moe::data {
 
 inline constexpr int kMaxImageFolderSide = 1024;
-// Larger files are refused before they are read.
-inline constexpr int64_t kMaxImageFileBytes = int64_t{64} << 20;
 
 struct ImageFolderOptions {
   // Canonical side in pixels (1..kMaxImageFolderSide) and channels (1 or 3).
@@ -52,10 +51,6 @@ struct ImportedImages {
   // Files without an image extension, left out.
   int64_t skipped_files = 0;
 };
-
-// The bytes of one image file; InvalidArgument naming it when it cannot be
-// read or is larger than kMaxImageFileBytes (checked before reading).
-absl::StatusOr<std::string> ReadImageFile(const std::string& path);
 
 absl::StatusOr<ImportedImages> ImportImageFolder(
     const std::string& root, const ImageFolderOptions& options);

@@ -83,14 +83,12 @@ absl::Status Run() {
 }  // namespace vit_moe::data
 
 int main(int argc, char** argv) {
-  vit_moe::InitStage(
+  return vit_moe::RunStage(
       argc, argv,
       "Packs a folder of images into a store (classes from folder names).\n"
       "  bazel run //data:import -- --from=/data/signs "
       "--out_dir=stores/signs --side=32 --channels=3\n"
       "The folder holds train/<class>/<images>, optionally validation/ and "
-      "test/ alike.");
-  absl::Status status = vit_moe::data::Run();
-  if (!status.ok()) return vit_moe::ReportError(status);
-  return 0;
+      "test/ alike.",
+      vit_moe::data::Run);
 }

@@ -44,13 +44,11 @@ absl::Status Run() {
 }  // namespace vit_moe::data
 
 int main(int argc, char** argv) {
-  vit_moe::InitStage(argc, argv,
-                     "Computes per-channel mean and population std of a "
-                     "store's training split.\n"
-                     "  bazel run //data:normalize -- "
-                     "--manifest=stores/fashion_mnist/manifest.pb "
-                     "--out=stores/fashion_mnist/normalization.pb");
-  absl::Status status = vit_moe::data::Run();
-  if (!status.ok()) return vit_moe::ReportError(status);
-  return 0;
+  return vit_moe::RunStage(argc, argv,
+                           "Computes per-channel mean and population std of a "
+                           "store's training split.\n"
+                           "  bazel run //data:normalize -- "
+                           "--manifest=stores/fashion_mnist/manifest.pb "
+                           "--out=stores/fashion_mnist/normalization.pb",
+                           vit_moe::data::Run);
 }

@@ -62,11 +62,7 @@ absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
   }
 }
 
-absl::Status Run(const std::vector<std::string>& positional) {
-  if (!positional.empty()) {
-    return absl::InvalidArgumentError("unexpected argument '" + positional[0] +
-                                      "'; see --help");
-  }
+absl::Status Run() {
   EvaluateOptions options;
   options.model_path = data::ResolveUserPath(absl::GetFlag(FLAGS_model));
   options.manifest_path = data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
@@ -131,12 +127,10 @@ absl::Status Run(const std::vector<std::string>& positional) {
 }  // namespace vit_moe::eval
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> positional = vit_moe::InitStage(
+  return vit_moe::RunStage(
       argc, argv,
       "Evaluates a trained model: accuracy, per-class metrics, calibration, "
       "selective risk, corruption robustness, expert utilisation, latency.\n"
-      "usage: evaluate --model=M --manifest=S --normalization=N --out_dir=D");
-  const absl::Status status = vit_moe::eval::Run(positional);
-  if (!status.ok()) return vit_moe::ReportError(status);
-  return 0;
+      "usage: evaluate --model=M --manifest=S --normalization=N --out_dir=D",
+      vit_moe::eval::Run);
 }

@@ -27,6 +27,18 @@ class Checker {
            absl::StrFormat("%s %.4f %s %s %.4f", metric, value,
                            value <= limit ? "<=" : ">", name, limit));
   }
+  void Equal(const std::string& metric, const std::string& value,
+             const char* name, const std::string& wanted) {
+    Record(value == wanted, absl::StrCat(metric, " \"", value, "\" ",
+                                         value == wanted ? "==" : "!=", " ",
+                                         name, " \"", wanted, "\""));
+  }
+  void AtLeast(const std::string& metric, int64_t value, const char* name,
+               int64_t limit) {
+    Record(value >= limit,
+           absl::StrCat(metric, " ", value, value >= limit ? " >= " : " < ",
+                        name, " ", limit));
+  }
   void Missing(const std::string& metric, const char* name) {
     Record(false,
            absl::StrCat(metric, " is not in the report but ", name, " is set"));
@@ -67,6 +79,14 @@ absl::Status ValidateThresholds(const GateThresholds& t,
         absl::StrFormat("%s: max_batch1_p95_ms = %g must be positive", path,
                         t.max_batch1_p95_ms()));
   }
+  if (t.has_min_images() && t.min_images() < 1) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: min_images = %d must be at least 1", path, t.min_images()));
+  }
+  if (t.has_split() && t.split().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": split is set but empty"));
+  }
   if (!t.has_min_top1_accuracy() && !t.has_max_ece() &&
       !t.has_min_mean_corruption_accuracy() && !t.has_min_class_recall() &&
       !t.has_max_risk_at_95() && !t.has_max_batch1_p95_ms()) {
@@ -90,12 +110,23 @@ absl::StatusOr<EvaluationReport> ReadReport(const std::string& path) {
   } else {
     RETURN_IF_ERROR(ReadTextProto(path, &report));
   }
+  // An empty or foreign file parses as a report of nothing; judging it
+  // would fail or pass on zeros.
+  if (report.split().empty() || report.num_images() <= 0) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": not an evaluation report (no split or no images judged)"));
+  }
   return report;
 }
 
 GateResult CheckGate(const EvaluationReport& report, const GateThresholds& t) {
   GateResult result;
   Checker check(&result);
+  if (t.has_split()) check.Equal("split", report.split(), "split", t.split());
+  if (t.has_min_images()) {
+    check.AtLeast("num_images", report.num_images(), "min_images",
+                  t.min_images());
+  }
   if (t.has_min_top1_accuracy()) {
     check.Lower("top1_accuracy", report.top1_accuracy(), "min_top1_accuracy",
                 t.min_top1_accuracy());

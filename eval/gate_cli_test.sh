@@ -9,6 +9,7 @@ fail() { echo "FAILED: $*"; exit 1; }
 
 cat > "$dir/report.textproto" <<'END'
 split: "test"
+num_images: 10000
 top1_accuracy: 0.91
 per_class { name: "Shirt" recall: 0.55 }
 per_class { name: "Bag" recall: 0.97 }
@@ -19,7 +20,20 @@ printf 'min_class_recall: 2\n' > "$dir/bad.textproto"
 
 out=$("$gate" --report="$dir/report.textproto" --thresholds="$dir/pass.textproto" 2>&1)
 [[ $? == 0 ]] || fail "pass case: $out"
-grep -q "gate passed: 1 checks" <<<"$out" || fail "no summary: $out"
+grep -q "gate passed: 1 checks for .* (split test, 10000 images)" <<<"$out" || fail "no summary: $out"
+
+# A report of another split or of fewer images fails a gate that asks.
+printf 'min_top1_accuracy: 0.9\nsplit: "validation"\nmin_images: 20000\n' > "$dir/judged.textproto"
+out=$("$gate" --report="$dir/report.textproto" --thresholds="$dir/judged.textproto" 2>&1)
+[[ $? == 1 ]] || fail "judged case exit: $out"
+grep -q '^FAIL split "test" != split "validation"' <<<"$out" || fail "$out"
+grep -q '^FAIL num_images 10000 < min_images 20000' <<<"$out" || fail "$out"
+
+# An empty file is no report: an error naming it, not a gate on zeros.
+: > "$dir/empty.pb"
+out=$("$gate" --report="$dir/empty.pb" --thresholds="$dir/pass.textproto" 2>&1)
+[[ $? == 2 ]] || fail "empty report exit: $out"
+grep -q "error: .*empty.pb: not an evaluation report" <<<"$out" || fail "$out"
 
 out=$("$gate" --report="$dir/report.textproto" --thresholds="$dir/fail.textproto" 2>&1)
 [[ $? == 1 ]] || fail "fail case exit: $out"

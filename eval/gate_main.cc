@@ -3,7 +3,9 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "common/startup.h"
+#include "common/status_macros.h"
 #include "data/user_path.h"
 #include "eval/gate.h"
 
@@ -15,47 +17,46 @@ ABSL_FLAG(std::string, thresholds, "",
 
 namespace {
 
-int Run(const std::vector<std::string>& positional) {
+absl::StatusOr<int> Run(const std::vector<std::string>& arguments) {
   using namespace vit_moe;
-  if (!positional.empty()) {
-    return ReportError(absl::InvalidArgumentError(
-        "unexpected argument '" + positional[0] + "'; see --help"));
-  }
+  RETURN_IF_ERROR(RefuseArguments(arguments));
   const std::string report_path =
       data::ResolveUserPath(absl::GetFlag(FLAGS_report));
   const std::string thresholds_path =
       data::ResolveUserPath(absl::GetFlag(FLAGS_thresholds));
   if (report_path.empty() || thresholds_path.empty()) {
-    return ReportError(
-        absl::InvalidArgumentError("--report and --thresholds are required"));
+    return absl::InvalidArgumentError("--report and --thresholds are required");
   }
-  auto thresholds = eval::ReadThresholds(thresholds_path);
-  if (!thresholds.ok()) return ReportError(thresholds.status());
-  auto report = eval::ReadReport(report_path);
-  if (!report.ok()) return ReportError(report.status());
-  const eval::GateResult result = eval::CheckGate(*report, *thresholds);
+  ASSIGN_OR_RETURN(const eval::GateThresholds thresholds,
+                   eval::ReadThresholds(thresholds_path));
+  ASSIGN_OR_RETURN(const eval::EvaluationReport report,
+                   eval::ReadReport(report_path));
+  const eval::GateResult result = eval::CheckGate(report, thresholds);
+  const std::string judged = absl::StrCat("split ", report.split(), ", ",
+                                          report.num_images(), " images");
   if (!result.passed()) {
     for (const std::string& line : result.failures) {
       std::cout << "FAIL " << line << "\n";
     }
     std::cout << "gate failed: " << result.failures.size() << " of "
               << result.failures.size() + result.passes.size()
-              << " checks failed for " << report_path << std::endl;
+              << " checks failed for " << report_path << " (" << judged << ")"
+              << std::endl;
     return kExitFailure;
   }
   for (const std::string& line : result.passes) {
     std::cout << "ok   " << line << "\n";
   }
   std::cout << "gate passed: " << result.passes.size() << " checks for "
-            << report_path << std::endl;
+            << report_path << " (" << judged << ")" << std::endl;
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return Run(
-      vit_moe::InitStage(argc, argv,
-                         "Checks an evaluation report against thresholds.\n"
-                         "usage: gate --report=REPORT --thresholds=FILE"));
+  return vit_moe::RunStage(argc, argv,
+                           "Checks an evaluation report against thresholds.\n"
+                           "usage: gate --report=REPORT --thresholds=FILE",
+                           Run);
 }

@@ -9,6 +9,8 @@ namespace {
 
 EvaluationReport GoodReport() {
   EvaluationReport r;
+  r.set_split("test");
+  r.set_num_images(10000);
   r.set_top1_accuracy(0.91);
   r.mutable_calibration_scaled()->set_ece(0.02);
   r.add_corruptions()->set_accuracy(0.7);
@@ -65,6 +67,27 @@ TEST(GateTest, AThresholdOnAnUnmeasuredMetricFails) {
             std::string::npos);
 }
 
+TEST(GateTest, RequiresTheSplitAndImageCountItIsGiven) {
+  EvaluationReport report;
+  report.set_split("validation");
+  report.set_num_images(2000);
+  report.set_top1_accuracy(0.99);
+  GateThresholds t;
+  t.set_min_top1_accuracy(0.9);
+  t.set_split("test");
+  t.set_min_images(10000);
+  const GateResult r = CheckGate(report, t);
+  ASSERT_EQ(r.failures.size(), 2u);
+  EXPECT_EQ(r.failures[0], "split \"validation\" != split \"test\"");
+  EXPECT_EQ(r.failures[1], "num_images 2000 < min_images 10000");
+  report.set_split("test");
+  report.set_num_images(10000);
+  EXPECT_TRUE(CheckGate(report, t).passed());
+
+  t.set_min_images(0);
+  EXPECT_FALSE(ValidateThresholds(t, "t.textproto").ok());
+}
+
 TEST(GateTest, RejectsBadThresholds) {
   GateThresholds t;
   t.set_max_ece(1.5);
@@ -91,6 +114,10 @@ TEST(GateTest, ReadsBinaryAndTextReports) {
     ASSERT_TRUE(report.ok()) << report.status();
     EXPECT_DOUBLE_EQ(report->top1_accuracy(), 0.91);
   }
+  ASSERT_TRUE(WriteFileAtomically(dir + "/empty.pb", "").ok());
+  auto empty = ReadReport(dir + "/empty.pb");
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(empty.status().message().find("empty.pb"), std::string::npos);
 }
 
 }  // namespace

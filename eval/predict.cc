@@ -6,6 +6,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "data/image_file.h"
 
 namespace vit_moe::eval {
 
@@ -13,12 +15,11 @@ absl::StatusOr<torch::Tensor> ReadImageForModel(const std::string& path,
                                                 int64_t size,
                                                 int64_t channels) {
   CHECK(channels == 1 || channels == 3) << channels;
-  cv::Mat image =
-      cv::imread(path, channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-  if (image.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not an image OpenCV can read (PPM, PNG, JPEG)"));
-  }
+  ASSIGN_OR_RETURN(const std::string bytes, data::ReadImageFile(path));
+  ASSIGN_OR_RETURN(cv::Mat image,
+                   data::DecodeImageFile(path, bytes,
+                                         channels == 1 ? cv::IMREAD_GRAYSCALE
+                                                       : cv::IMREAD_COLOR));
   // The store keeps RGB; OpenCV decodes to BGR.
   if (channels == 3) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);
   if (image.rows != size || image.cols != size) {

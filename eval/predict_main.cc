@@ -109,13 +109,16 @@ absl::Status Run(const std::vector<std::string>& images) {
 }  // namespace vit_moe::eval
 
 int main(int argc, char** argv) {
-  std::vector<std::string> images = vit_moe::InitStage(
+  return vit_moe::RunStage(
       argc, argv,
       "Classifies image files (PPM, PNG, JPEG) with a trained model.\n"
-      "usage: predict --model=M --normalization=N [--manifest=S] IMAGE...");
-  for (std::string& image : images)
-    image = vit_moe::data::ResolveUserPath(image);
-  const absl::Status status = vit_moe::eval::Run(images);
-  if (!status.ok()) return vit_moe::ReportError(status);
-  return 0;
+      "usage: predict --model=M --normalization=N [--manifest=S] IMAGE...",
+      [](const std::vector<std::string>& images) -> absl::StatusOr<int> {
+        std::vector<std::string> paths;
+        for (const std::string& image : images) {
+          paths.push_back(vit_moe::data::ResolveUserPath(image));
+        }
+        RETURN_IF_ERROR(vit_moe::eval::Run(paths));
+        return 0;
+      });
 }

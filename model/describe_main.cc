@@ -39,11 +39,9 @@ absl::Status Run() {
 }  // namespace vit_moe::model
 
 int main(int argc, char** argv) {
-  vit_moe::InitStage(argc, argv,
-                     "Prints the architecture and parameter count of a "
-                     "ViT-MoE preset.\nUsage: describe --preset=seed "
-                     "--num_classes=43");
-  absl::Status status = vit_moe::model::Run();
-  if (!status.ok()) return vit_moe::ReportError(status);
-  return 0;
+  return vit_moe::RunStage(argc, argv,
+                           "Prints the architecture and parameter count of a "
+                           "ViT-MoE preset.\nUsage: describe --preset=seed "
+                           "--num_classes=43",
+                           vit_moe::model::Run);
 }

@@ -60,23 +60,23 @@ absl::StatusOr<TrainConfig> ReadTrainConfig(const std::string& path) {
 
 void FillTrainDefaults(TrainConfig* config) {
   OptimizerConfig* opt = config->mutable_optimizer();
-  if (opt->learning_rate() == 0) opt->set_learning_rate(1e-3);
+  if (!opt->has_learning_rate()) opt->set_learning_rate(1e-3);
   if (!opt->has_weight_decay()) opt->set_weight_decay(0.05);
-  if (opt->beta1() == 0) opt->set_beta1(0.9);
-  if (opt->beta2() == 0) opt->set_beta2(0.999);
-  if (opt->epsilon() == 0) opt->set_epsilon(1e-8);
+  if (!opt->has_beta1()) opt->set_beta1(0.9);
+  if (!opt->has_beta2()) opt->set_beta2(0.999);
+  if (!opt->has_epsilon()) opt->set_epsilon(1e-8);
   if (!opt->has_grad_clip_norm()) opt->set_grad_clip_norm(1.0);
 
   ScheduleConfig* schedule = config->mutable_schedule();
   if (!schedule->has_warmup_epochs()) schedule->set_warmup_epochs(5);
   if (!schedule->has_min_lr_ratio()) schedule->set_min_lr_ratio(0.01);
 
-  if (config->batch_size() == 0) config->set_batch_size(128);
+  if (!config->has_batch_size()) config->set_batch_size(128);
   if (!config->has_label_smoothing()) config->set_label_smoothing(0.1);
-  if (config->eval().start_epoch() == 0) {
+  if (!config->eval().has_start_epoch()) {
     config->mutable_eval()->set_start_epoch(1);
   }
-  if (config->eval().every_epochs() == 0) {
+  if (!config->eval().has_every_epochs()) {
     config->mutable_eval()->set_every_epochs(1);
   }
   if (config->device() == DEVICE_UNSPECIFIED) config->set_device(AUTO);
@@ -85,8 +85,8 @@ void FillTrainDefaults(TrainConfig* config) {
   }
   DistributedConfig* dist = config->mutable_distributed();
   if (dist->backend().empty()) dist->set_backend("auto");
-  if (dist->timeout_seconds() == 0) dist->set_timeout_seconds(300);
-  if (config->log_every_steps() == 0) config->set_log_every_steps(50);
+  if (!dist->has_timeout_seconds()) dist->set_timeout_seconds(300);
+  if (!config->has_log_every_steps()) config->set_log_every_steps(50);
   if (!config->ema().has_warmup_power()) {
     config->mutable_ema()->set_warmup_power(0.75);
   }

@@ -5,6 +5,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "pipeline/train_flags.h"
 
@@ -87,6 +88,41 @@ TEST(ConfigTest, ErrorsNameFileAndField) {
   FillTrainDefaults(&config);
   EXPECT_THAT(ValidateTrainConfig(config, "a.textproto").message(),
               HasSubstr("early_stopping.patience must be >= 0"));
+}
+
+TEST(ConfigTest, AnExplicitZeroIsRefusedWhereZeroIsInvalid) {
+  const std::string dir = ::testing::TempDir();
+  const std::pair<const char*, const char*> cases[] = {
+      {"optimizer { learning_rate: 0 }", "optimizer.learning_rate must be > 0"},
+      {"optimizer { beta1: 0 }", ""},
+      {"optimizer { epsilon: 0 }", "optimizer.epsilon must be > 0"},
+      {"batch_size: 0", "batch_size must be > 0"},
+      {"eval { every_epochs: 0 }", "eval.every_epochs must be > 0"},
+      {"log_every_steps: 0", "log_every_steps must be > 0"},
+      {"distributed { timeout_seconds: 0 }",
+       "distributed.timeout_seconds must be > 0"},
+  };
+  for (const auto& [text, error] : cases) {
+    const std::string path = dir + "/zero.textproto";
+    ASSERT_TRUE(WriteFileAtomically(
+                    path, absl::StrCat("manifest: \"m\" normalization: \"n\" "
+                                       "output_dir: \"o\" model { preset: "
+                                       "\"default\" } schedule { epochs: 10 } ",
+                                       text))
+                    .ok());
+    absl::StatusOr<TrainConfig> config = ReadTrainConfig(path);
+    ASSERT_TRUE(config.ok()) << config.status();
+    FillTrainDefaults(&*config);
+    const absl::Status status = ValidateTrainConfig(*config, path);
+    if (*error == '\0') {
+      // beta1 = 0 is a valid Adam setting (no momentum) and stays 0.
+      EXPECT_TRUE(status.ok()) << text << ": " << status;
+      EXPECT_EQ(config->optimizer().beta1(), 0) << text;
+      continue;
+    }
+    EXPECT_THAT(status.message(), HasSubstr(path)) << text;
+    EXPECT_THAT(status.message(), HasSubstr(error)) << text;
+  }
 }
 
 TEST(ConfigTest, ReadsTextAndRejectsUnknownFields) {

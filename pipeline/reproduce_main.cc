@@ -96,7 +96,7 @@ absl::StatusOr<int> Run() {
 }  // namespace vit_moe::pipeline
 
 int main(int argc, char** argv) {
-  vit_moe::InitStage(
+  return vit_moe::RunStage(
       argc, argv,
       "Re-runs a recorded training run and compares it with the record.\n"
       "  bazel run //pipeline:reproduce -- --run=runs/x/training_run.pb "
@@ -104,8 +104,9 @@ int main(int argc, char** argv) {
       "[--threads=N --tolerance=0.01]\n"
       "Exit 0: identical; 3: within --tolerance in a different numeric "
       "environment (BLAS kernel, its variables, threads, CPU); 1: differs; "
-      "2: bad input.");
-  absl::StatusOr<int> code = vit_moe::pipeline::Run();
-  if (!code.ok()) return vit_moe::ReportError(code.status());
-  return *code;
+      "2: bad input.",
+      [](const std::vector<std::string>& arguments) -> absl::StatusOr<int> {
+        RETURN_IF_ERROR(vit_moe::RefuseArguments(arguments));
+        return vit_moe::pipeline::Run();
+      });
 }

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <thread>
 
 #include "common/startup.h"
 #include "common/status_macros.h"
@@ -32,6 +31,11 @@ absl::Status Run() {
   config.set_manifest(data::ResolveUserPath(config.manifest()));
   config.set_normalization(data::ResolveUserPath(config.normalization()));
   config.set_output_dir(data::ResolveUserPath(config.output_dir()));
+  RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
+      "output_dir", config.output_dir(),
+      {{"config", config_path},
+       {"manifest", config.manifest()},
+       {"normalization", config.normalization()}}));
 
   TrainOptions options;
   options.config_path = config_path;
@@ -42,9 +46,7 @@ absl::Status Run() {
   const char* local_world = std::getenv("LOCAL_WORLD_SIZE");
   int per_machine = local_world != nullptr ? std::atoi(local_world) : 0;
   if (config.threads() == 0 && per_machine > 1) {
-    config.set_threads(std::max<int>(
-        1,
-        static_cast<int>(std::thread::hardware_concurrency()) / per_machine));
+    config.set_threads(std::max(1, CoreCount() / per_machine));
   }
   ASSIGN_OR_RETURN(TrainingRun run, RunTraining(config, options));
   std::printf(
@@ -61,7 +63,7 @@ absl::Status Run() {
 }  // namespace vit_moe::pipeline
 
 int main(int argc, char** argv) {
-  vit_moe::InitStage(
+  return vit_moe::RunStage(
       argc, argv,
       "Trains a ViT-MoE classifier as a TrainConfig text file says; writes "
       "checkpoint.pt, best_model.pt, training_run.pb, metrics.csv and curves "
@@ -73,8 +75,6 @@ int main(int argc, char** argv) {
       "Data-parallel: start one process per rank with RANK, WORLD_SIZE, "
       "LOCAL_RANK, MASTER_ADDR, MASTER_PORT set (or --rank ... flags), e.g. "
       "bazel-bin/pipeline/distributed/launch --nproc_per_node=2 -- "
-      "bazel-bin/pipeline/train --config=...");
-  absl::Status status = vit_moe::pipeline::Run();
-  if (!status.ok()) return vit_moe::ReportError(status);
-  return 0;
+      "bazel-bin/pipeline/train --config=...",
+      vit_moe::pipeline::Run);
 }

@@ -326,6 +326,19 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
   progress_.Line(DescribeNumericEnvironment(numeric_environment_));
   if (resume_) {
     RETURN_IF_ERROR(Restore());
+    // Resuming a finished run changes nothing: its record stays as written.
+    // Without the record (stopped after the last checkpoint), it is
+    // written below from the checkpoint's state.
+    TrainingRun recorded;
+    const std::string record_path =
+        absl::StrCat(config_.output_dir(), "/", kTrainingRunFile);
+    if ((state_.epoch() >= epochs || state_.stopped_early_after_epoch() != 0) &&
+        ReadBinaryProto(record_path, &recorded).ok()) {
+      progress_.Line(absl::StrCat(record_path,
+                                  ": the run finished after epoch ",
+                                  state_.epoch(), "; nothing to resume"));
+      return recorded;
+    }
   } else if (std::ifstream(checkpoint_path_).good()) {
     return absl::AlreadyExistsError(
         absl::StrCat(checkpoint_path_,

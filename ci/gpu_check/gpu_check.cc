@@ -346,11 +346,14 @@ absl::Status Run(Results& results) {
 }  // namespace vit_moe
 
 int main(int argc, char** argv) {
-  vit_moe::InitStage(argc, argv,
-                     "gpu_check --results=FILE [--cpu_self_test]: checks the "
-                     "ViT-MoE model on a GPU (see ci/gpu_check.sh)");
-  vit_moe::Results results;
-  const absl::Status status = vit_moe::Run(results);
-  if (!status.ok()) return vit_moe::ReportError(status);
-  return results.failures() == 0 ? 0 : vit_moe::kExitFailure;
+  return vit_moe::RunStage(
+      argc, argv,
+      "gpu_check --results=FILE [--cpu_self_test]: checks the ViT-MoE model "
+      "on a GPU (see ci/gpu_check.sh)",
+      [](const std::vector<std::string>& arguments) -> absl::StatusOr<int> {
+        RETURN_IF_ERROR(vit_moe::RefuseArguments(arguments));
+        vit_moe::Results results;
+        RETURN_IF_ERROR(vit_moe::Run(results));
+        return results.failures() == 0 ? 0 : vit_moe::kExitFailure;
+      });
 }

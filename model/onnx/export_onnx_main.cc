@@ -48,12 +48,19 @@ absl::Status Run() {
        {"manifest", data::ResolveUserPath(absl::GetFlag(FLAGS_manifest))},
        {"normalization",
         data::ResolveUserPath(absl::GetFlag(FLAGS_normalization))}}));
+  ASSIGN_OR_RETURN(ViTMoE model, LoadModel(model_path, torch::kCPU));
+  const ModelConfig& config = model->config();
   ExportMetadata meta;
   if (const std::string path =
           data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
       !path.empty()) {
     data::DatasetManifest manifest;
     RETURN_IF_ERROR(ReadBinaryProto(path, &manifest));
+    if (manifest.class_names_size() != config.num_classes()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": ", manifest.class_names_size(), " class names, but ",
+          model_path, " has ", config.num_classes(), " classes"));
+    }
     meta.class_names.assign(manifest.class_names().begin(),
                             manifest.class_names().end());
   }
@@ -62,17 +69,18 @@ absl::Status Run() {
       !path.empty()) {
     meta.normalization.emplace();
     RETURN_IF_ERROR(ReadBinaryProto(path, &*meta.normalization));
+    const data::Normalization& n = *meta.normalization;
+    if (n.mean_size() != config.in_channels() ||
+        n.std_size() != config.in_channels()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": ", n.mean_size(), " means and ", n.std_size(), " stds, but ",
+          model_path, " takes ", config.in_channels(), " channel(s)"));
+    }
   }
-  ASSIGN_OR_RETURN(ViTMoE model, LoadModel(model_path, torch::kCPU));
   std::cerr << absl::StrFormat("export_onnx: %s: preset \"%s\", %d classes\n",
-                               model_path, model->config().preset(),
-                               model->config().num_classes());
-  absl::Status exported = ExportOnnx(model, meta, out);
-  if (absl::IsInvalidArgument(exported)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(model_path, ": ", exported.message()));
-  }
-  RETURN_IF_ERROR(exported);
+                               model_path, config.preset(),
+                               config.num_classes());
+  RETURN_IF_ERROR(ExportOnnx(model, meta, out));
   ASSIGN_OR_RETURN(std::string sha256, Sha256OfFile(out));
   std::cout << absl::StrFormat("wrote %s (ONNX opset %d, checked; sha256 %s)\n",
                                out, kOpsetVersion, sha256);
@@ -83,13 +91,11 @@ absl::Status Run() {
 }  // namespace vit_moe::model::onnx_export
 
 int main(int argc, char** argv) {
-  vit_moe::InitStage(
+  return vit_moe::RunStage(
       argc, argv,
       "Exports a trained ViT-MoE model file to ONNX (opset 17, dynamic "
       "batch, routing in the graph).\nUsage: export_onnx --model=best_model.pt "
       "--out=model.onnx [--manifest=manifest.pb] "
-      "[--normalization=normalization.pb]");
-  absl::Status status = vit_moe::model::onnx_export::Run();
-  if (!status.ok()) return vit_moe::ReportError(status);
-  return 0;
+      "[--normalization=normalization.pb]",
+      vit_moe::model::onnx_export::Run);
 }

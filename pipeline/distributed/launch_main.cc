@@ -24,18 +24,18 @@ ABSL_FLAG(int, rdzv_port, 29500, "Port of the rendezvous store.");
 namespace vit_moe::distributed {
 namespace {
 
-int Launch(const std::vector<std::string>& command) {
+absl::StatusOr<int> Launch(const std::vector<std::string>& command) {
   int per_node = absl::GetFlag(FLAGS_nproc_per_node);
   int nodes = absl::GetFlag(FLAGS_nnodes);
   int node_rank = absl::GetFlag(FLAGS_node_rank);
   if (command.empty()) {
-    return ReportError(absl::InvalidArgumentError(
-        "no command given: launch [flags] -- PROGRAM [ARGS...]"));
+    return absl::InvalidArgumentError(
+        "no command given: launch [flags] -- PROGRAM [ARGS...]");
   }
   if (per_node < 1 || nodes < 1 || node_rank < 0 || node_rank >= nodes) {
-    return ReportError(absl::InvalidArgumentError(
+    return absl::InvalidArgumentError(
         "--nproc_per_node and --nnodes must be >= 1 and --node_rank in "
-        "[0, nnodes)"));
+        "[0, nnodes)");
   }
   std::vector<pid_t> children;
   for (int local = 0; local < per_node; ++local) {
@@ -51,7 +51,7 @@ int Launch(const std::vector<std::string>& command) {
     absl::StatusOr<pid_t> pid = SpawnProcess(command, env);
     if (!pid.ok()) {
       for (pid_t child : children) kill(child, SIGTERM);
-      return ReportError(pid.status());
+      return pid.status();
     }
     std::cerr << "launch: rank " << rank << " started as pid " << *pid
               << std::endl;
@@ -78,10 +78,10 @@ int Launch(const std::vector<std::string>& command) {
 }  // namespace vit_moe::distributed
 
 int main(int argc, char** argv) {
-  std::vector<std::string> command = vit_moe::InitStage(
+  return vit_moe::RunStage(
       argc, argv,
       "Starts N local processes of a training command for torch.distributed."
       "\nUsage: launch --nproc_per_node=2 -- bazel-bin/pipeline/train "
-      "--config=...");
-  return vit_moe::distributed::Launch(command);
+      "--config=...",
+      vit_moe::distributed::Launch);
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# //eval:evaluate on bad input: exit 2, one "error:" line naming the file,
+# flag or mismatch, and no file written or changed.
+set -uo pipefail
+evaluate="$1"
+store="$2"
+normalization="$3"
+training="$4"
+source "$5"
+
+work=$(fresh_workdir)
+copy_of "$store" "$work/store"
+copy_of "$normalization" "$work/normalization.pb"
+copy_of "$training/best_model.pt" "$work/best_model.pt"
+m="$work/store/manifest.pb"
+n="$work/normalization.pb"
+model="$work/best_model.pt"
+out="$work/eval"
+quick=(--limit_images=64 --corruption_images=0 --latency_runs=0 --temperature_split=)
+run() { refuses 2 "$1" "$work" -- "$evaluate" "${@:2}"; }
+
+# Outputs that are inputs.
+run "out_dir.*model" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$model" "${quick[@]}"
+run "out_dir.*manifest" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$m/x" "${quick[@]}"
+# Flag values, checked before the store is read.
+run "batch_size" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" --batch_size=0
+run "limit_images" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" --limit_images=-3
+run "device" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" --device=tpu
+run "precision" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" --precision=fp8
+run "split.*nonsense" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" --split=nonsense "${quick[@]}"
+run "required" --model="$model" --manifest="$m" --out_dir="$out"
+# Artifacts that do not belong together: a normalization of another store,
+# one with three channels for a grey model.
+printf '\x0a\x08\x00\x00\x00\x00\x00\x00\xe0\x3f\x12\x08\x00\x00\x00\x00\x00\x00\xd0\x3f\x18\x03\x22\x04abcd' > "$work/other.pb"
+run "other.pb.*computed for manifest" --model="$model" --manifest="$m" --normalization="$work/other.pb" --out_dir="$out" "${quick[@]}"
+# Empty, truncated and wrong-type artifacts.
+: > "$work/empty.pt"
+run "empty.pt" --model="$work/empty.pt" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}"
+head -c 3000 "$model" > "$work/truncated.pt"
+run "truncated.pt" --model="$work/truncated.pt" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}"
+run "normalization.pb" --model="$n" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}"
+run "best_model.pt" --model="$model" --manifest="$m" --normalization="$model" --out_dir="$out" "${quick[@]}"
+: > "$work/empty.pb"
+run "empty.pb" --model="$model" --manifest="$m" --normalization="$work/empty.pb" --out_dir="$out" "${quick[@]}"
+
+good=$(fresh_workdir)
+succeeds "$evaluate" --model="$training/best_model.pt" --manifest="$store/manifest.pb" \
+  --normalization="$normalization" --out_dir="$good/eval" "${quick[@]}"
+[[ -s "$good/eval/evaluation.pb" ]] || fail "no evaluation.pb written"
+finish
