@@ -29,6 +29,15 @@ copy_of() {
   cp -rL "$1" "$2" && chmod -R u+w "$2"
 }
 
+# `copy_model_of STORE NORMALIZATION TRAINING DEST`: copies of what a
+# trained model is used with (manifest.pb, normalization.pb, best_model.pt)
+# side by side in DEST.
+copy_model_of() {
+  copy_of "$1/manifest.pb" "$4/manifest.pb" &&
+    copy_of "$2" "$4/normalization.pb" &&
+    copy_of "$3/best_model.pt" "$4/best_model.pt"
+}
+
 # Paths, types and content digests of everything under $1, sorted.
 snapshot() {
   (cd "$1" && find . -printf '%y %p\n' | sort &&

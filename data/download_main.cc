@@ -78,10 +78,7 @@ absl::Status Run() {
       LoadSourceManifest(ResolveUserPath(absl::GetFlag(FLAGS_sources))));
   ASSIGN_OR_RETURN(DatasetManifest manifest,
                    RunDownloadStage(sources, options));
-  for (const Split& split : manifest.splits()) {
-    std::printf("%-10s %7lld images\n", split.name().c_str(),
-                static_cast<long long>(split.num_images()));
-  }
+  std::fputs(DescribeSplits(manifest).c_str(), stdout);
   std::printf("wrote %s/manifest.pb\n", options.out_dir.c_str());
   return absl::OkStatus();
 }

@@ -68,10 +68,7 @@ absl::Status Run() {
     std::printf("skipped %lld file(s) and folder(s) that are not images\n",
                 static_cast<long long>(result.skipped_files));
   }
-  for (const Split& split : manifest.splits()) {
-    std::printf("%-10s %7lld images\n", split.name().c_str(),
-                static_cast<long long>(split.num_images()));
-  }
+  std::fputs(DescribeSplits(manifest).c_str(), stdout);
   std::printf("%d classes, %dx%dx%d (%s); wrote %s/manifest.pb\n",
               manifest.class_names_size(), manifest.height(), manifest.width(),
               manifest.channels(), manifest.resize_method().c_str(),

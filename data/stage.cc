@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/digest.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
@@ -234,6 +235,15 @@ absl::StatusOr<ImportResult> RunImportStage(const ImportOptions& options) {
                                                  options.validation_fraction,
                                                  options.split_seed, {source}));
   return result;
+}
+
+std::string DescribeSplits(const DatasetManifest& manifest) {
+  std::string lines;
+  for (const Split& split : manifest.splits()) {
+    absl::StrAppendFormat(&lines, "%-10s %7d images\n", split.name(),
+                          split.num_images());
+  }
+  return lines;
 }
 
 }  // namespace vit_moe::data

@@ -74,6 +74,10 @@ struct ImportResult {
 // source whose SHA-256 covers every file under `from`.
 absl::StatusOr<ImportResult> RunImportStage(const ImportOptions& options);
 
+// One line per split of a written store, "train        55000 images", as
+// the download and import stages print them.
+std::string DescribeSplits(const DatasetManifest& manifest);
+
 }  // namespace vit_moe::data
 
 #endif  // VIT_MOE_DATA_STAGE_H_

@@ -9,9 +9,7 @@ training="$4"
 source "$5"
 
 work=$(fresh_workdir)
-copy_of "$normalization" "$work/normalization.pb"
-copy_of "$training/best_model.pt" "$work/best_model.pt"
-copy_of "$store/manifest.pb" "$work/manifest.pb"
+copy_model_of "$store" "$normalization" "$training" "$work"
 n="$work/normalization.pb"
 model="$work/best_model.pt"
 { printf 'P5\n28 28\n255\n'; head -c 784 /dev/urandom; } > "$work/shirt.pgm"

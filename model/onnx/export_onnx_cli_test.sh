@@ -9,9 +9,7 @@ training="$4"
 source "$5"
 
 work=$(fresh_workdir)
-copy_of "$normalization" "$work/normalization.pb"
-copy_of "$training/best_model.pt" "$work/best_model.pt"
-copy_of "$store/manifest.pb" "$work/manifest.pb"
+copy_model_of "$store" "$normalization" "$training" "$work"
 n="$work/normalization.pb"
 model="$work/best_model.pt"
 run() { refuses 2 "$1" "$work" -- "$export_onnx" "${@:2}"; }
