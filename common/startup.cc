@@ -24,20 +24,13 @@ ABSL_FLAG(int, threads, 0,
 namespace vit_moe {
 namespace {
 
-// Everything before the stage's own work; returns its positional arguments,
-// or the exit status when the process should end here (--help, bad flags).
-absl::StatusOr<std::vector<std::string>> StartStage(int argc, char** argv,
-                                                    absl::string_view usage,
-                                                    bool* help) {
+// Everything before the stage's own work: logging, flags, threads, the
+// BLAS and allocator checks; a --help command line stops after the flags.
+absl::StatusOr<CommandLine> StartStage(int argc, char** argv) {
   FLAGS_logtostderr = true;
   if (!google::IsGoogleLoggingInitialized()) google::InitGoogleLogging(argv[0]);
   absl::StatusOr<CommandLine> line = ParseFlags(argc, argv);
-  if (!line.ok()) return line.status();
-  if (line->help) {
-    *help = true;
-    std::cout << HelpText(usage);
-    return line->arguments;
-  }
+  if (!line.ok() || line->help) return line;
   const int requested = absl::GetFlag(FLAGS_threads);
   if (requested < 0) {
     return absl::InvalidArgumentError(
@@ -55,7 +48,7 @@ absl::StatusOr<std::vector<std::string>> StartStage(int argc, char** argv,
                     "in 4x the memory. Build with Bazel (.bazelrc links it) "
                     "or LD_PRELOAD libtcmalloc_minimal.so.4.";
   }
-  return std::move(*line).arguments;
+  return line;
 }
 
 // LibTorch's messages carry a C++ backtrace after the first lines; the user
@@ -124,13 +117,14 @@ bool UsingTcmalloc() { return dlsym(RTLD_DEFAULT, "tc_malloc") != nullptr; }
 
 int RunStage(int argc, char** argv, absl::string_view usage,
              const StageBody& body) {
-  bool help = false;
-  absl::StatusOr<std::vector<std::string>> arguments =
-      StartStage(argc, argv, usage, &help);
-  if (!arguments.ok()) return ReportError(arguments.status());
-  if (help) return 0;
+  absl::StatusOr<CommandLine> line = StartStage(argc, argv);
+  if (!line.ok()) return ReportError(line.status());
+  if (line->help) {
+    std::cout << HelpText(usage);
+    return 0;
+  }
   try {
-    absl::StatusOr<int> code = body(*arguments);
+    absl::StatusOr<int> code = body(line->arguments);
     return code.ok() ? *code : ReportError(code.status());
   } catch (const std::exception& e) {
     return ReportError(absl::InvalidArgumentError(ExceptionMessage(e)));
