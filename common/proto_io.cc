@@ -71,6 +71,15 @@ absl::Status WriteTextProto(const std::string& path,
 absl::Status ReadBinaryProto(const std::string& path,
                              google::protobuf::Message* message) {
   ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  return ParseBinaryProto(path, bytes, message);
+}
+
+absl::Status ParseBinaryProto(const std::string& path, const std::string& bytes,
+                              google::protobuf::Message* message) {
+  if (bytes.empty()) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": empty file, expected a binary ", message->GetTypeName()));
+  }
   if (!message->ParseFromString(bytes)) {
     return absl::DataLossError(
         absl::StrCat(path, ": not a valid binary ", message->GetTypeName()));

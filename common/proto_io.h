@@ -21,8 +21,15 @@ absl::Status ParseTextProto(const std::string& text,
 absl::Status WriteTextProto(const std::string& path,
                             const google::protobuf::Message& message);
 
+// DataLoss naming the file and the expected type for an empty file (every
+// artifact this project writes has content; an empty one would parse as a
+// message of defaults and fail later for a misleading reason) or bytes that
+// are not a `message`.
 absl::Status ReadBinaryProto(const std::string& path,
                              google::protobuf::Message* message);
+// The same for `bytes` already read from `path`.
+absl::Status ParseBinaryProto(const std::string& path, const std::string& bytes,
+                              google::protobuf::Message* message);
 // Serialises deterministically (map order fixed) so that equal messages give
 // equal bytes and equal digests.
 absl::Status WriteBinaryProto(const std::string& path,

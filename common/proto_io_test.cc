@@ -64,5 +64,17 @@ TEST(ProtoIoTest, BinaryGarbageIsDataLoss) {
   EXPECT_NE(status.message().find(path), std::string::npos);
 }
 
+TEST(ProtoIoTest, AnEmptyFileIsDataLossNamingTheExpectedType) {
+  std::string path = ::testing::TempDir() + "/empty.pb";
+  ASSERT_TRUE(WriteFileAtomically(path, "").ok());
+  TestMessage read;
+  absl::Status status = ReadBinaryProto(path, &read);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(status.message().find(path + ": empty file, expected a binary "),
+            std::string::npos)
+      << status;
+  EXPECT_NE(status.message().find("TestMessage"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vit_moe

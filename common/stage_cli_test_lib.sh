@@ -38,6 +38,19 @@ copy_model_of() {
     copy_of "$3/best_model.pt" "$4/best_model.pt"
 }
 
+# `make_image_folder DIR`: DIR/train/{a,b}/ with six random 8x8 grey PGM
+# images each, the smallest folder //data:import takes.
+make_image_folder() {
+  local class i
+  for class in a b; do
+    mkdir -p "$1/train/$class"
+    for i in 1 2 3 4 5 6; do
+      { printf 'P5\n8 8\n255\n'; head -c 64 /dev/urandom; } \
+        >"$1/train/$class/$class$i.pgm"
+    done
+  done
+}
+
 # Paths, types and content digests of everything under $1, sorted.
 snapshot() {
   (cd "$1" && find . -printf '%y %p\n' | sort &&

@@ -237,4 +237,13 @@ absl::StatusOr<std::string> GunzipFile(const std::string& path,
   return out;
 }
 
+absl::Status CheckExtractLimits(const ExtractLimits& limits) {
+  if (limits.max_total_bytes < 1 || limits.max_entries < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_extract_bytes and max_extract_entries must be positive (got ",
+        limits.max_total_bytes, " and ", limits.max_entries, ")"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace vit_moe::data

@@ -20,6 +20,10 @@ struct ExtractLimits {
   int64_t max_entries = 200000;
 };
 
+// InvalidArgument naming max_extract_bytes / max_extract_entries (the
+// stages' flags) when a limit is not positive.
+absl::Status CheckExtractLimits(const ExtractLimits& limits);
+
 // Extracts `archive_path` (any format/filter libarchive reads) into
 // `target_dir`, which is replaced as a whole: entries go to a temporary
 // sibling folder that is renamed into place only after the last entry, so a

@@ -140,6 +140,19 @@ absl::StatusOr<DatasetManifest> RunDownloadStage(const SourceManifest& sources,
   if (options.out_dir.empty()) {
     return absl::InvalidArgumentError("no output folder given");
   }
+  RETURN_IF_ERROR(CheckExtractLimits(options.extract_limits));
+  if (options.validation_fraction >= 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "validation fraction must be in [0, 1), or negative for the data "
+        "set's default (got ",
+        options.validation_fraction, ")"));
+  }
+  if (options.fetch.download.max_attempts < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("retries (download attempts per URL) must be at least 1 "
+                     "(got ",
+                     options.fetch.download.max_attempts, ")"));
+  }
   ASSIGN_OR_RETURN(const SourceSet* set,
                    FindSourceSet(sources, options.dataset, options.source_set));
   FetchOptions fetch = options.fetch;
@@ -179,6 +192,7 @@ absl::StatusOr<ImportResult> RunImportStage(const ImportOptions& options) {
         "an input and an output folder are "
         "required");
   }
+  RETURN_IF_ERROR(CheckExtractLimits(options.extract_limits));
   std::error_code error;
   if (!fs::is_directory(options.from, error)) {
     return absl::InvalidArgumentError(

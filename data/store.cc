@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "common/digest.h"
+#include "common/proto_io.h"
 #include "common/status_macros.h"
 #include "data/store_format.h"
 
@@ -72,10 +73,7 @@ absl::StatusOr<DatasetStore> DatasetStore::Open(
     const std::string& manifest_path) {
   DatasetStore store;
   ASSIGN_OR_RETURN(std::string bytes, ReadFile(manifest_path));
-  if (!store.manifest_.ParseFromString(bytes)) {
-    return absl::DataLossError(
-        absl::StrCat(manifest_path, ": not a DatasetManifest"));
-  }
+  RETURN_IF_ERROR(ParseBinaryProto(manifest_path, bytes, &store.manifest_));
   store.manifest_sha256_ = Sha256Hex(bytes);
   const DatasetManifest& manifest = store.manifest_;
   RETURN_IF_ERROR(ValidateManifest(manifest_path, manifest));

@@ -29,11 +29,16 @@ out=$("$gate" --report="$dir/report.textproto" --thresholds="$dir/judged.textpro
 grep -q '^FAIL split "test" != split "validation"' <<<"$out" || fail "$out"
 grep -q '^FAIL num_images 10000 < min_images 20000' <<<"$out" || fail "$out"
 
-# An empty file is no report: an error naming it, not a gate on zeros.
+# An empty file, or one that judged nothing, is no report: an error naming
+# it, not a gate on zeros.
 : > "$dir/empty.pb"
 out=$("$gate" --report="$dir/empty.pb" --thresholds="$dir/pass.textproto" 2>&1)
 [[ $? == 2 ]] || fail "empty report exit: $out"
-grep -q "error: .*empty.pb: not an evaluation report" <<<"$out" || fail "$out"
+grep -q "error: .*empty.pb: empty file, expected a binary vit_moe.eval.EvaluationReport" <<<"$out" || fail "$out"
+printf 'top1_accuracy: 0.99\n' > "$dir/nothing.textproto"
+out=$("$gate" --report="$dir/nothing.textproto" --thresholds="$dir/pass.textproto" 2>&1)
+[[ $? == 2 ]] || fail "report of nothing exit: $out"
+grep -q "error: .*nothing.textproto: not an evaluation report" <<<"$out" || fail "$out"
 
 out=$("$gate" --report="$dir/report.textproto" --thresholds="$dir/fail.textproto" 2>&1)
 [[ $? == 1 ]] || fail "fail case exit: $out"

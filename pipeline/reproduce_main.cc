@@ -53,10 +53,14 @@ absl::StatusOr<int> Run() {
   options.normalization =
       data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
   options.threads = absl::GetFlag(FLAGS_threads);
-  if (options.threads < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--threads must be >= 0 (got ", options.threads, ")"));
+  if (options.output_dir.empty()) {
+    return absl::InvalidArgumentError("--out_dir is required");
   }
+  RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
+      "out_dir", options.output_dir,
+      {{"run", run_path},
+       {"manifest", options.manifest},
+       {"normalization", options.normalization}}));
   std::vector<std::string> changes = EnvironmentChanges(recorded, options);
   if (!changes.empty()) {
     std::printf(
