@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "augment/randaugment.h"
+#include "common/field_checker.h"
 
 namespace vit_moe::augment {
 namespace {
@@ -59,13 +60,6 @@ absl::StatusOr<AugmentConfig> Preset(const std::string& name,
                    "\"; known: ", absl::StrJoin(PresetNames(), ", ")));
 }
 
-absl::Status CheckRange(absl::string_view field, double value, double low,
-                        double high) {
-  if (value >= low && value <= high) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "augment.", field, ": ", value, " is outside ", low, "..", high));
-}
-
 }  // namespace
 
 const std::vector<std::string>& PresetNames() {
@@ -93,6 +87,7 @@ absl::StatusOr<AugmentConfig> ResolveAugmentConfig(const AugmentConfig& config,
 }
 
 absl::Status ValidateAugmentConfig(const AugmentConfig& c) {
+  FieldChecker check("augment.");
   struct Range {
     absl::string_view field;
     double value, low, high;
@@ -113,33 +108,29 @@ absl::Status ValidateAugmentConfig(const AugmentConfig& c) {
       {"mixup_alpha", c.mixup_alpha(), 0, 1e6},
   };
   for (const Range& range : ranges) {
-    absl::Status status =
-        CheckRange(range.field, range.value, range.low, range.high);
-    if (!status.ok()) return status;
+    check.InRange(range.value, range.low, range.high, range.field);
   }
-  if (c.erasing_probability() > 0 &&
-      !(c.erasing_area_min() > 0 &&
-        c.erasing_area_min() <= c.erasing_area_max() &&
-        c.erasing_area_max() < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "augment.erasing_area_min/max: need 0 < min <= max < 1, got ",
-        c.erasing_area_min(), " and ", c.erasing_area_max()));
+  if (c.erasing_probability() > 0) {
+    check.Require(
+        c.erasing_area_min() > 0 &&
+            c.erasing_area_min() <= c.erasing_area_max() &&
+            c.erasing_area_max() < 1,
+        "erasing_area_min/max",
+        "must satisfy 0 < min <= max < 1 when erasing_probability "
+        "> 0",
+        absl::StrCat(c.erasing_area_min(), " and ", c.erasing_area_max()));
   }
-  if (c.cutmix_probability() > 0 && !(c.cutmix_alpha() > 0)) {
-    return absl::InvalidArgumentError(
-        "augment.cutmix_alpha: must be > 0 when cutmix_probability > 0");
+  if (c.cutmix_probability() > 0) {
+    check.Positive(c.cutmix_alpha(), "cutmix_alpha");
   }
-  if (c.mixup_probability() > 0 && !(c.mixup_alpha() > 0)) {
-    return absl::InvalidArgumentError(
-        "augment.mixup_alpha: must be > 0 when mixup_probability > 0");
+  if (c.mixup_probability() > 0) {
+    check.Positive(c.mixup_alpha(), "mixup_alpha");
   }
-  if (c.cutmix_probability() + c.mixup_probability() > 1 + 1e-12) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("augment.cutmix_probability + mixup_probability: ",
-                     c.cutmix_probability() + c.mixup_probability(),
-                     " exceeds 1 (a batch gets at most one of them)"));
-  }
-  return absl::OkStatus();
+  check.Require(c.cutmix_probability() + c.mixup_probability() <= 1 + 1e-12,
+                "cutmix_probability + mixup_probability",
+                "must be <= 1 (a batch gets at most one of them)",
+                absl::StrCat(c.cutmix_probability() + c.mixup_probability()));
+  return check.status();
 }
 
 }  // namespace vit_moe::augment

@@ -39,6 +39,14 @@ run "empty.pt" --model="$work/empty.pt" --manifest="$m" --normalization="$n" --o
 head -c 3000 "$model" > "$work/truncated.pt"
 run "truncated.pt" --model="$work/truncated.pt" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}"
 run "normalization.pb" --model="$n" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}"
+# One changed weight byte: the model file's digest refuses it.
+cp "$model" "$work/damaged.pt"
+pos=$(($(stat -c %s "$model") - 200))
+byte=$(od -An -tx1 -j"$pos" -N1 "$model" | tr -d ' ')
+if [[ "$byte" == 00 ]]; then new='\x01'; else new='\x00'; fi
+printf "$new" | dd of="$work/damaged.pt" bs=1 seek="$pos" conv=notrunc status=none
+cmp -s "$model" "$work/damaged.pt" && fail "the damaged copy equals the model"
+run "damaged.pt: damaged model file: its content SHA-256 is" --model="$work/damaged.pt" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}"
 run "best_model.pt" --model="$model" --manifest="$m" --normalization="$model" --out_dir="$out" "${quick[@]}"
 : > "$work/empty.pb"
 run "empty.pb" --model="$model" --manifest="$m" --normalization="$work/empty.pb" --out_dir="$out" "${quick[@]}"

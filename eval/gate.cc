@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/field_checker.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
 
@@ -51,42 +52,29 @@ class Checker {
   GateResult* result_;
 };
 
-absl::Status CheckShare(const std::string& path, const char* field, bool has,
-                        double value) {
-  if (has && !(value >= 0 && value <= 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: %s = %g is outside [0, 1]", path, field, value));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status ValidateThresholds(const GateThresholds& t,
                                 const std::string& path) {
-  RETURN_IF_ERROR(CheckShare(path, "min_top1_accuracy",
-                             t.has_min_top1_accuracy(), t.min_top1_accuracy()));
-  RETURN_IF_ERROR(CheckShare(path, "max_ece", t.has_max_ece(), t.max_ece()));
-  RETURN_IF_ERROR(CheckShare(path, "min_mean_corruption_accuracy",
-                             t.has_min_mean_corruption_accuracy(),
-                             t.min_mean_corruption_accuracy()));
-  RETURN_IF_ERROR(CheckShare(path, "min_class_recall", t.has_min_class_recall(),
-                             t.min_class_recall()));
-  RETURN_IF_ERROR(CheckShare(path, "max_risk_at_95", t.has_max_risk_at_95(),
-                             t.max_risk_at_95()));
-  if (t.has_max_batch1_p95_ms() && !(t.max_batch1_p95_ms() > 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: max_batch1_p95_ms = %g must be positive", path,
-                        t.max_batch1_p95_ms()));
+  FieldChecker check("", path);
+  const std::pair<const char*, std::pair<bool, double>> shares[] = {
+      {"min_top1_accuracy", {t.has_min_top1_accuracy(), t.min_top1_accuracy()}},
+      {"max_ece", {t.has_max_ece(), t.max_ece()}},
+      {"min_mean_corruption_accuracy",
+       {t.has_min_mean_corruption_accuracy(),
+        t.min_mean_corruption_accuracy()}},
+      {"min_class_recall", {t.has_min_class_recall(), t.min_class_recall()}},
+      {"max_risk_at_95", {t.has_max_risk_at_95(), t.max_risk_at_95()}},
+  };
+  for (const auto& [field, value] : shares) {
+    if (value.first) check.InRange(value.second, 0, 1, field);
   }
-  if (t.has_min_images() && t.min_images() < 1) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: min_images = %d must be at least 1", path, t.min_images()));
+  if (t.has_max_batch1_p95_ms()) {
+    check.Positive(t.max_batch1_p95_ms(), "max_batch1_p95_ms");
   }
-  if (t.has_split() && t.split().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": split is set but empty"));
-  }
+  if (t.has_min_images()) check.AtLeast(t.min_images(), 1, "min_images");
+  if (t.has_split()) check.RequireSet(t.split(), "split");
+  RETURN_IF_ERROR(check.status());
   if (!t.has_min_top1_accuracy() && !t.has_max_ece() &&
       !t.has_min_mean_corruption_accuracy() && !t.has_min_class_recall() &&
       !t.has_max_risk_at_95() && !t.has_max_batch1_p95_ms()) {

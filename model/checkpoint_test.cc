@@ -3,8 +3,10 @@
 #include <fstream>
 
 #include "common/atomic_file.h"
+#include "common/proto_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "model/tensor_record.pb.h"
 #include "model/test_util.h"
 
 namespace vit_moe::model {
@@ -33,7 +35,9 @@ TEST(CheckpointTest, RoundTripRestoresConfigAndOutputs) {
   EXPECT_TRUE(torch::equal(model->forward(images).logits,
                            (*loaded)->forward(images).logits));
   // Equal models serialise to equal bytes.
-  EXPECT_EQ(SerializeModel(model), SerializeModel(*loaded));
+  const std::string again = TempPath("round_trip_again.pt");
+  ASSERT_TRUE(SaveModel(again, *loaded).ok());
+  EXPECT_EQ(*ReadFile(path), *ReadFile(again));
   absl::StatusOr<ModelConfig> stored = ReadModelConfig(path);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->embed_dim(), 16);
@@ -91,20 +95,59 @@ TEST(CheckpointTest, MissingAndExtraTensors) {
 
 TEST(CheckpointTest, CorruptFilesAreRejected) {
   ViTMoE model(TinyConfig(FFN));
-  const std::string bytes = SerializeModel(model);
+  const std::string good = TempPath("good.pt");
+  ASSERT_TRUE(SaveModel(good, model).ok());
+  const std::string bytes = *ReadFile(good);
   const std::string truncated = TempPath("truncated.pt");
   ASSERT_TRUE(
       WriteFileAtomically(truncated, bytes.substr(0, bytes.size() / 2)).ok());
   absl::StatusOr<ViTMoE> loaded = LoadModel(truncated, torch::kCPU);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(loaded.status().message(), HasSubstr("truncated"));
+  EXPECT_THAT(loaded.status().message(), HasSubstr(truncated));
 
   const std::string garbage = TempPath("garbage.pt");
   ASSERT_TRUE(WriteFileAtomically(garbage, "not a model").ok());
-  EXPECT_EQ(LoadModel(garbage, torch::kCPU).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(LoadModel(garbage, torch::kCPU).status().message(),
+              HasSubstr(garbage + ": not a valid binary"));
   EXPECT_EQ(LoadModel(TempPath("absent.pt"), torch::kCPU).status().code(),
             absl::StatusCode::kNotFound);
+
+  // A well-formed proto of another kind has no model file version.
+  const std::string other = TempPath("other.pt");
+  ModelConfig config = TinyConfig(FFN);
+  ASSERT_TRUE(WriteBinaryProto(other, config).ok());
+  EXPECT_THAT(ReadModelConfig(other).status().message(),
+              HasSubstr("not a ViT-MoE model file (format_version"));
+
+  const std::string retired = TempPath("retired.pt");
+  ASSERT_TRUE(WriteFileAtomically(retired, "VITMOE01\x10").ok());
+  EXPECT_THAT(LoadModel(retired, torch::kCPU).status().message(),
+              HasSubstr("VITMOE01 layout of earlier versions"));
+}
+
+TEST(CheckpointTest, ChangedWeightOrConfigByteIsRefused) {
+  torch::manual_seed(4);
+  ViTMoE model(TinyConfig(FFN));
+  const std::string path = TempPath("digest.pt");
+  ASSERT_TRUE(SaveModel(path, model).ok());
+  ModelFile file;
+  ASSERT_TRUE(ReadBinaryProto(path, &file).ok());
+
+  ModelFile weight = file;
+  (*weight.mutable_tensors(2)->mutable_data())[1] ^= 0x01;
+  const std::string changed_weight = TempPath("changed_weight.pt");
+  ASSERT_TRUE(WriteBinaryProto(changed_weight, weight).ok());
+  absl::StatusOr<ViTMoE> loaded = LoadModel(changed_weight, torch::kCPU);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(loaded.status().message(),
+              HasSubstr(changed_weight + ": damaged model file"));
+
+  ModelFile config = file;
+  config.mutable_config()->set_num_classes(6);
+  const std::string changed_config = TempPath("changed_config.pt");
+  ASSERT_TRUE(WriteBinaryProto(changed_config, config).ok());
+  EXPECT_THAT(ReadModelConfig(changed_config).status().message(),
+              HasSubstr("damaged model file"));
 }
 
 }  // namespace

@@ -3,130 +3,103 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/field_checker.h"
 #include "common/status_macros.h"
 #include "model/presets.h"
 
 namespace vit_moe::model {
 namespace {
 
-absl::Status FieldError(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("model.", field, ": ", problem));
-}
-
-absl::Status CheckAtLeast(absl::string_view field, bool has, double value,
-                          double min) {
-  if (!has) return FieldError(field, "not set");
-  if (value < min) {
-    return FieldError(field,
-                      absl::StrCat(value, " is below the minimum ", min));
-  }
-  return absl::OkStatus();
-}
-
-// A probability-like rate in [0, 1).
-absl::Status CheckRate(absl::string_view field, bool has, double value) {
-  if (!has) return FieldError(field, "not set");
-  if (!(value >= 0.0 && value < 1.0)) {
-    return FieldError(field, absl::StrCat(value, " is outside [0, 1)"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateMoe(const ModelConfig& c) {
-  if (!c.has_moe()) return FieldError("moe", "not set");
+void CheckMoe(const ModelConfig& c, FieldChecker& check) {
+  check.RequireSet(c.has_moe(), "moe");
   const MoeConfig& m = c.moe();
-  RETURN_IF_ERROR(
-      CheckAtLeast("moe.num_experts", m.has_num_experts(), m.num_experts(), 1));
-  RETURN_IF_ERROR(CheckAtLeast("moe.top_k", m.has_top_k(), m.top_k(), 1));
-  if (m.top_k() > m.num_experts()) {
-    return FieldError("moe.top_k",
-                      absl::StrCat(m.top_k(), " exceeds moe.num_experts (",
-                                   m.num_experts(), ")"));
+  check.RequireSet(m.has_num_experts(), "moe.num_experts");
+  check.AtLeast(m.num_experts(), 1, "moe.num_experts");
+  check.RequireSet(m.has_top_k(), "moe.top_k");
+  check.AtLeast(m.top_k(), 1, "moe.top_k");
+  check.Require(
+      m.top_k() <= m.num_experts(), "moe.top_k",
+      absl::StrCat("must not exceed moe.num_experts (", m.num_experts(), ")"),
+      absl::StrCat(m.top_k()));
+  check.Require(m.expert_kind() != EXPERT_KIND_UNSPECIFIED, "moe.expert_kind",
+                "must be BLOCK or FFN", "nothing");
+  check.Require(m.router_kind() != ROUTER_KIND_UNSPECIFIED, "moe.router_kind",
+                "must be EXPERT_TOKEN or LINEAR", "nothing");
+  check.Require(m.placement() != MOE_PLACEMENT_UNSPECIFIED, "moe.placement",
+                "must be EVERY_LAYER or EVERY_OTHER_LAYER", "nothing");
+  check.Require(m.placement() != EVERY_OTHER_LAYER || c.depth() >= 2,
+                "moe.placement",
+                "EVERY_OTHER_LAYER needs depth >= 2 to place any MoE layer",
+                absl::StrCat("depth ", c.depth()));
+  const std::pair<const char*, std::pair<bool, double>> weights[] = {
+      {"moe.router_noise", {m.has_router_noise(), m.router_noise()}},
+      {"moe.capacity_factor", {m.has_capacity_factor(), m.capacity_factor()}},
+      {"moe.balance_loss_weight",
+       {m.has_balance_loss_weight(), m.balance_loss_weight()}},
+      {"moe.z_loss_weight", {m.has_z_loss_weight(), m.z_loss_weight()}},
+      {"moe.router_l2_weight",
+       {m.has_router_l2_weight(), m.router_l2_weight()}},
+  };
+  for (const auto& [field, value] : weights) {
+    check.RequireSet(value.first, field);
+    check.NonNegative(value.second, field);
   }
-  if (!m.has_expert_kind() || m.expert_kind() == EXPERT_KIND_UNSPECIFIED) {
-    return FieldError("moe.expert_kind", "must be BLOCK or FFN");
-  }
-  if (!m.has_router_kind() || m.router_kind() == ROUTER_KIND_UNSPECIFIED) {
-    return FieldError("moe.router_kind", "must be EXPERT_TOKEN or LINEAR");
-  }
-  if (!m.has_placement() || m.placement() == MOE_PLACEMENT_UNSPECIFIED) {
-    return FieldError("moe.placement",
-                      "must be EVERY_LAYER or EVERY_OTHER_LAYER");
-  }
-  if (m.placement() == EVERY_OTHER_LAYER && c.depth() < 2) {
-    return FieldError("moe.placement",
-                      "EVERY_OTHER_LAYER needs depth >= 2 to place any MoE "
-                      "layer");
-  }
-  RETURN_IF_ERROR(CheckAtLeast("moe.router_noise", m.has_router_noise(),
-                               m.router_noise(), 0.0));
-  RETURN_IF_ERROR(CheckAtLeast("moe.capacity_factor", m.has_capacity_factor(),
-                               m.capacity_factor(), 0.0));
-  RETURN_IF_ERROR(CheckAtLeast("moe.balance_loss_weight",
-                               m.has_balance_loss_weight(),
-                               m.balance_loss_weight(), 0.0));
-  RETURN_IF_ERROR(CheckAtLeast("moe.z_loss_weight", m.has_z_loss_weight(),
-                               m.z_loss_weight(), 0.0));
-  RETURN_IF_ERROR(CheckAtLeast("moe.router_l2_weight", m.has_router_l2_weight(),
-                               m.router_l2_weight(), 0.0));
-  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::Status ValidateModelConfig(const ModelConfig& c) {
-  RETURN_IF_ERROR(
-      CheckAtLeast("image_size", c.has_image_size(), c.image_size(), 1));
-  RETURN_IF_ERROR(
-      CheckAtLeast("in_channels", c.has_in_channels(), c.in_channels(), 1));
-  RETURN_IF_ERROR(
-      CheckAtLeast("num_classes", c.has_num_classes(), c.num_classes(), 2));
-  RETURN_IF_ERROR(
-      CheckAtLeast("patch_size", c.has_patch_size(), c.patch_size(), 1));
-  RETURN_IF_ERROR(
-      CheckAtLeast("embed_dim", c.has_embed_dim(), c.embed_dim(), 1));
-  RETURN_IF_ERROR(CheckAtLeast("depth", c.has_depth(), c.depth(), 1));
-  RETURN_IF_ERROR(
-      CheckAtLeast("num_heads", c.has_num_heads(), c.num_heads(), 1));
-  if (c.embed_dim() % c.num_heads() != 0) {
-    return FieldError("embed_dim", absl::StrCat(c.embed_dim(),
-                                                " is not divisible by "
-                                                "num_heads (",
-                                                c.num_heads(), ")"));
+  FieldChecker check("model.");
+  const std::pair<const char*, std::pair<bool, int64_t>> sizes[] = {
+      {"image_size", {c.has_image_size(), c.image_size()}},
+      {"in_channels", {c.has_in_channels(), c.in_channels()}},
+      {"patch_size", {c.has_patch_size(), c.patch_size()}},
+      {"embed_dim", {c.has_embed_dim(), c.embed_dim()}},
+      {"depth", {c.has_depth(), c.depth()}},
+      {"num_heads", {c.has_num_heads(), c.num_heads()}},
+  };
+  for (const auto& [field, value] : sizes) {
+    check.RequireSet(value.first, field);
+    check.AtLeast(value.second, 1, field);
   }
-  if (!c.has_mlp_ratio() || !(c.mlp_ratio() > 0.0)) {
-    return FieldError("mlp_ratio", "must be set and positive");
-  }
-  if (!c.has_qkv_bias()) return FieldError("qkv_bias", "not set");
-  RETURN_IF_ERROR(CheckAtLeast("conv_stem_layers", c.has_conv_stem_layers(),
-                               c.conv_stem_layers(), 0));
-  if (c.conv_stem_layers() > 4) {
-    return FieldError("conv_stem_layers",
-                      absl::StrCat(c.conv_stem_layers(), " exceeds 4"));
-  }
+  check.RequireSet(c.has_num_classes(), "num_classes");
+  check.AtLeast(c.num_classes(), 2, "num_classes");
+  if (!check.ok()) return check.status();
+  check.Require(
+      c.embed_dim() % c.num_heads() == 0, "embed_dim",
+      absl::StrCat("must be divisible by num_heads (", c.num_heads(), ")"),
+      absl::StrCat(c.embed_dim()));
+  check.RequireSet(c.has_mlp_ratio(), "mlp_ratio");
+  check.Positive(c.mlp_ratio(), "mlp_ratio");
+  check.RequireSet(c.has_qkv_bias(), "qkv_bias");
+  check.RequireSet(c.has_conv_stem_layers(), "conv_stem_layers");
+  check.InRange(c.conv_stem_layers(), 0, 4, "conv_stem_layers");
+  if (!check.ok()) return check.status();
   const int64_t reduction = (int64_t{1} << c.conv_stem_layers()) *
                             static_cast<int64_t>(c.patch_size());
-  if (c.image_size() % reduction != 0) {
-    return FieldError(
-        "image_size",
-        absl::StrCat(c.image_size(), " is not divisible by patch_size (",
-                     c.patch_size(), ") * 2^conv_stem_layers (",
-                     int64_t{1} << c.conv_stem_layers(), ") = ", reduction));
+  check.Require(
+      c.image_size() % reduction == 0, "image_size",
+      absl::StrCat("must be divisible by patch_size (", c.patch_size(),
+                   ") * 2^conv_stem_layers (",
+                   int64_t{1} << c.conv_stem_layers(), ") = ", reduction),
+      absl::StrCat(c.image_size()));
+  check.Require(c.pooling() != POOLING_UNSPECIFIED, "pooling",
+                "must be CLASS_TOKEN or SEQUENCE_POOL", "nothing");
+  const std::pair<const char*, std::pair<bool, double>> rates[] = {
+      {"dropout", {c.has_dropout(), c.dropout()}},
+      {"attention_dropout", {c.has_attention_dropout(), c.attention_dropout()}},
+      {"drop_path", {c.has_drop_path(), c.drop_path()}},
+  };
+  for (const auto& [field, value] : rates) {
+    check.RequireSet(value.first, field);
+    check.InHalfOpenRange(value.second, 0, 1, field);
   }
-  if (!c.has_pooling() || c.pooling() == POOLING_UNSPECIFIED) {
-    return FieldError("pooling", "must be CLASS_TOKEN or SEQUENCE_POOL");
-  }
-  RETURN_IF_ERROR(CheckRate("dropout", c.has_dropout(), c.dropout()));
-  RETURN_IF_ERROR(CheckRate("attention_dropout", c.has_attention_dropout(),
-                            c.attention_dropout()));
-  RETURN_IF_ERROR(CheckRate("drop_path", c.has_drop_path(), c.drop_path()));
-  if (!c.has_drop_path_linear()) {
-    return FieldError("drop_path_linear", "not set");
-  }
-  return ValidateMoe(c);
+  check.RequireSet(c.has_drop_path_linear(), "drop_path_linear");
+  CheckMoe(c, check);
+  return check.status();
 }
 
 absl::StatusOr<ModelConfig> ResolveModelConfig(const ModelConfig& config) {

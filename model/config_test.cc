@@ -113,6 +113,14 @@ TEST(ValidateModelConfigTest, RatesAndEnums) {
   EXPECT_THAT(ResolveStatus(config).message(),
               HasSubstr("model.moe.expert_kind"));
   config = ModelConfig();
+  config.set_depth(0);
+  EXPECT_EQ(ResolveStatus(config).message(),
+            "model.depth must be >= 1 (got 0)");
+  config = ModelConfig();
+  config.mutable_moe()->set_capacity_factor(-0.5);
+  EXPECT_EQ(ResolveStatus(config).message(),
+            "model.moe.capacity_factor must be >= 0 (got -0.5)");
+  config = ModelConfig();
   config.set_depth(1);
   config.mutable_moe()->set_placement(EVERY_OTHER_LAYER);
   EXPECT_THAT(ResolveStatus(config).message(),

@@ -31,14 +31,14 @@ MoeLayerImpl::Routed MoeLayerImpl::Route(const torch::Tensor& x) {
   Routing routing = router->forward(x.reshape({b * n, d}));
   Routed r;
   MoeOutput& out = r.output;
-  out.balance_loss =
-      BalanceLoss(routing.probs, routing.top_experts,
-                  is_training() ? statistics_mean_ : StatisticsMean());
+  out.routing = ComputeRoutingStatistics(routing.probs, routing.top_experts);
+  out.balance_loss = BalanceLoss(out.routing);
   out.z_loss = ZLoss(routing.clean_logits);
   out.router_l2 = router->weight().norm();
-  out.aux_loss = config_.balance_loss_weight() * out.balance_loss +
-                 config_.z_loss_weight() * out.z_loss +
-                 config_.router_l2_weight() * out.router_l2;
+  out.router_penalty = config_.z_loss_weight() * out.z_loss +
+                       config_.router_l2_weight() * out.router_l2;
+  out.aux_loss =
+      config_.balance_loss_weight() * out.balance_loss + out.router_penalty;
   out.expert_load = ExpertLoad(routing.top_experts, e);
   out.top_experts = routing.top_experts.view({b, n, k});
   r.gates = routing.gates;

@@ -28,13 +28,16 @@
 namespace vit_moe::model {
 
 struct MoeOutput {
-  torch::Tensor delta;         // [B, N, D], no residual
-  torch::Tensor aux_loss;      // scalar: weighted balance + z + router L2
-  torch::Tensor balance_loss;  // scalar, unweighted
-  torch::Tensor z_loss;        // scalar, unweighted
-  torch::Tensor router_l2;     // scalar, ||router weight||_F
-  torch::Tensor expert_load;   // [E] float, top-k assignments per expert
-  torch::Tensor top_experts;   // [B, N, K] int64
+  torch::Tensor delta;           // [B, N, D], no residual
+  RoutingStatistics routing;     // of this batch alone
+  torch::Tensor aux_loss;        // scalar: balance weight x balance_loss +
+                                 // router_penalty
+  torch::Tensor balance_loss;    // scalar, unweighted, of `routing`
+  torch::Tensor router_penalty;  // scalar: weighted z-loss + router L2
+  torch::Tensor z_loss;          // scalar, unweighted
+  torch::Tensor router_l2;       // scalar, ||router weight||_F
+  torch::Tensor expert_load;     // [E] float, top-k assignments per expert
+  torch::Tensor top_experts;     // [B, N, K] int64
 };
 
 class MoeLayerImpl : public torch::nn::Module {
@@ -48,11 +51,6 @@ class MoeLayerImpl : public torch::nn::Module {
   MoeOutput forward_dense(const torch::Tensor& x);
 
   int64_t num_experts() const { return static_cast<int64_t>(experts_.size()); }
-  // In training, the balance loss uses `global_mean` (see BalanceLoss);
-  // empty (the default) in a single process.
-  void set_statistics_mean(StatisticsMean global_mean) {
-    statistics_mean_ = std::move(global_mean);
-  }
   ExpertImpl& expert(int64_t e) { return *experts_[e]; }
 
   Router router{nullptr};
@@ -66,7 +64,6 @@ class MoeLayerImpl : public torch::nn::Module {
   Routed Route(const torch::Tensor& x);
 
   MoeConfig config_;
-  StatisticsMean statistics_mean_;
   torch::nn::ModuleList expert_list_;
   std::vector<std::shared_ptr<ExpertImpl>> experts_;
 };

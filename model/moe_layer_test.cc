@@ -193,52 +193,69 @@ TEST(MoeLayerTest, RouterNoiseOnlyInTrainingAndSeeded) {
   EXPECT_FALSE(torch::allclose(first, clean));
 }
 
+double BalanceOf(const torch::Tensor& probs, const torch::Tensor& top) {
+  return BalanceLoss(ComputeRoutingStatistics(probs, top)).item<double>();
+}
+
 TEST(AuxLossTest, BalanceLossHandComputed) {
   torch::Tensor probs = torch::tensor({{0.7, 0.2, 0.1}, {0.1, 0.6, 0.3}});
   torch::Tensor top = torch::tensor({{0}, {1}}, torch::kLong);
   // f = (1/2, 1/2, 0), P = (0.4, 0.4, 0.2): 3 * (0.2 + 0.2) = 1.2.
-  EXPECT_NEAR(BalanceLoss(probs, top).item<double>(), 1.2, 1e-6);
+  EXPECT_NEAR(BalanceOf(probs, top), 1.2, 1e-6);
   // Top-2: f = (1/4, 2/4, 1/4): 3 * (0.1 + 0.2 + 0.05) = 1.05.
   torch::Tensor top2 = torch::tensor({{0, 1}, {1, 2}}, torch::kLong);
-  EXPECT_NEAR(BalanceLoss(probs, top2).item<double>(), 1.05, 1e-6);
+  EXPECT_NEAR(BalanceOf(probs, top2), 1.05, 1e-6);
   // Uniform routing gives exactly 1.
   torch::Tensor uniform = torch::full({4, 4}, 0.25);
   torch::Tensor each = torch::tensor({{0}, {1}, {2}, {3}}, torch::kLong);
-  EXPECT_NEAR(BalanceLoss(uniform, each).item<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(BalanceOf(uniform, each), 1.0, 1e-6);
 }
 
-// Two data-parallel ranks, each holding half of the tokens, with the
-// global mean of their statistics: each rank's loss is the whole batch's,
+// Two data-parallel ranks, each holding half of the tokens of two MoE
+// layers (4 and 3 experts), averaging their packed statistics as the
+// trainer's one collective does: each rank's losses are the whole batch's,
 // and the mean of their gradients is the whole batch's gradient.
-TEST(AuxLossTest, BalanceLossWithGlobalMeanMatchesWholeBatch) {
+TEST(AuxLossTest, GlobalStatisticsMatchTheWholeBatch) {
   torch::manual_seed(5);
-  torch::Tensor logits = torch::randn({8, 4}, torch::requires_grad());
-  torch::Tensor top = std::get<1>(torch::topk(logits.detach(), 2, -1));
-  torch::Tensor whole = BalanceLoss(torch::softmax(logits, -1), top);
-  torch::Tensor expected = torch::autograd::grad({whole}, {logits})[0];
-
-  // [2E] (f, P) of each half, as BalanceLoss hands them to the reducer.
-  auto stats = [&](int rank) {
-    torch::Tensor probs =
-        torch::softmax(logits.detach(), -1).narrow(0, 4 * rank, 4);
-    torch::Tensor f = ExpertLoad(top.narrow(0, 4 * rank, 4), 4) / 8.0;
-    return torch::cat({f, probs.mean(0)});
-  };
-  torch::Tensor mean_of_ranks = (stats(0) + stats(1)) / 2;
-  torch::Tensor summed = torch::zeros_like(logits);
-  for (int rank = 0; rank < 2; ++rank) {
-    StatisticsMean global_mean = [&](const torch::Tensor& local) {
-      EXPECT_TRUE(torch::allclose(local, stats(rank)));
-      return mean_of_ranks;
-    };
-    torch::Tensor part =
-        BalanceLoss(torch::softmax(logits, -1).narrow(0, 4 * rank, 4),
-                    top.narrow(0, 4 * rank, 4), global_mean);
-    EXPECT_NEAR(part.item<double>(), whole.item<double>(), 1e-6);
-    summed += torch::autograd::grad({part}, {logits})[0];
+  const std::vector<int64_t> experts = {4, 3};
+  std::vector<torch::Tensor> logits, top;
+  torch::Tensor whole = torch::zeros({});
+  for (int64_t e : experts) {
+    logits.push_back(torch::randn({8, e}, torch::requires_grad()));
+    top.push_back(std::get<1>(torch::topk(logits.back().detach(), 2, -1)));
+    whole = whole + BalanceLoss(ComputeRoutingStatistics(
+                        torch::softmax(logits.back(), -1), top.back()));
   }
-  EXPECT_TRUE(torch::allclose(summed / 2, expected, 1e-5, 1e-7));
-  EXPECT_GT(expected.abs().max().item<double>(), 1e-4);
+  std::vector<torch::Tensor> expected = torch::autograd::grad({whole}, logits);
+
+  auto rank_statistics = [&](int rank) {
+    std::vector<RoutingStatistics> layers;
+    for (size_t l = 0; l < experts.size(); ++l) {
+      layers.push_back(ComputeRoutingStatistics(
+          torch::softmax(logits[l], -1).narrow(0, 4 * rank, 4),
+          top[l].narrow(0, 4 * rank, 4)));
+    }
+    return layers;
+  };
+  const torch::Tensor mean_over_ranks =
+      (PackRoutingStatistics(rank_statistics(0)) +
+       PackRoutingStatistics(rank_statistics(1))) /
+      2;
+  EXPECT_EQ(mean_over_ranks.numel(), 2 * (4 + 3));
+  std::vector<torch::Tensor> summed = {torch::zeros_like(logits[0]),
+                                       torch::zeros_like(logits[1])};
+  for (int rank = 0; rank < 2; ++rank) {
+    std::vector<RoutingStatistics> global =
+        GlobalRoutingStatistics(rank_statistics(rank), mean_over_ranks);
+    torch::Tensor part = BalanceLoss(global[0]) + BalanceLoss(global[1]);
+    EXPECT_NEAR(part.item<double>(), whole.item<double>(), 1e-6);
+    std::vector<torch::Tensor> grads = torch::autograd::grad({part}, logits);
+    for (size_t l = 0; l < experts.size(); ++l) summed[l] += grads[l];
+  }
+  for (size_t l = 0; l < experts.size(); ++l) {
+    EXPECT_TRUE(torch::allclose(summed[l] / 2, expected[l], 1e-5, 1e-7));
+    EXPECT_GT(expected[l].abs().max().item<double>(), 1e-4);
+  }
 }
 
 TEST(AuxLossTest, ZLossHandComputed) {
@@ -258,6 +275,8 @@ TEST(AuxLossTest, LayerWeightsEachTerm) {
                           0.001 * out.z_loss.item<double>() +
                           0.03 * out.router_l2.item<double>();
   EXPECT_NEAR(out.aux_loss.item<double>(), expected, 1e-6);
+  EXPECT_NEAR(out.balance_loss.item<double>(),
+              BalanceLoss(out.routing).item<double>(), 1e-7);
   EXPECT_NEAR(out.router_l2.item<double>(),
               layer->router->weight().pow(2).sum().sqrt().item<double>(), 1e-6);
 }

@@ -63,24 +63,50 @@ torch::Tensor ExpertLoad(const torch::Tensor& top_experts,
   return CountValues(top_experts, num_experts).to(torch::kFloat);
 }
 
-torch::Tensor BalanceLoss(const torch::Tensor& probs,
-                          const torch::Tensor& top_experts,
-                          const StatisticsMean& global_mean) {
-  const int64_t e = probs.size(-1);
-  torch::Tensor fraction = ExpertLoad(top_experts, e).to(probs.device()) /
-                           static_cast<double>(top_experts.numel());  // [E]
-  torch::Tensor mean_prob = probs.mean(0);                            // [E]
-  if (global_mean) {
-    // One collective for both statistics: [2E] = (f, P) of this rank.
-    torch::Tensor local_prob = mean_prob.detach().to(torch::kFloat);
-    torch::Tensor global = global_mean(torch::cat({fraction, local_prob}));
-    fraction = global.narrow(0, 0, e);
-    // Value: the global P; gradient: this rank's P alone.
-    mean_prob =
-        mean_prob +
-        (global.narrow(0, e, e) - local_prob).to(mean_prob.scalar_type());
+RoutingStatistics ComputeRoutingStatistics(const torch::Tensor& probs,
+                                           const torch::Tensor& top_experts) {
+  RoutingStatistics statistics;
+  statistics.assignment_share =
+      ExpertLoad(top_experts, probs.size(-1)).to(probs.device()) /
+      static_cast<double>(top_experts.numel());
+  statistics.mean_prob = probs.mean(0);
+  return statistics;
+}
+
+torch::Tensor BalanceLoss(const RoutingStatistics& statistics) {
+  const int64_t e = statistics.mean_prob.size(0);
+  return static_cast<double>(e) *
+         (statistics.assignment_share * statistics.mean_prob).sum();
+}
+
+torch::Tensor PackRoutingStatistics(
+    const std::vector<RoutingStatistics>& layers) {
+  std::vector<torch::Tensor> parts;
+  for (const RoutingStatistics& layer : layers) {
+    parts.push_back(layer.assignment_share.to(torch::kFloat));
+    parts.push_back(layer.mean_prob.detach().to(torch::kFloat));
   }
-  return static_cast<double>(e) * (fraction * mean_prob).sum();
+  return torch::cat(parts);
+}
+
+std::vector<RoutingStatistics> GlobalRoutingStatistics(
+    const std::vector<RoutingStatistics>& local,
+    const torch::Tensor& mean_over_ranks) {
+  std::vector<RoutingStatistics> global;
+  int64_t offset = 0;
+  for (const RoutingStatistics& layer : local) {
+    const int64_t e = layer.mean_prob.size(0);
+    RoutingStatistics& g = global.emplace_back();
+    g.assignment_share = mean_over_ranks.narrow(0, offset, e);
+    const torch::Tensor global_prob = mean_over_ranks.narrow(0, offset + e, e);
+    g.mean_prob =
+        layer.mean_prob + (global_prob.to(layer.mean_prob.scalar_type()) -
+                           layer.mean_prob.detach());
+    offset += 2 * e;
+  }
+  CHECK_EQ(offset, mean_over_ranks.numel())
+      << "statistics packed for other layers";
+  return global;
 }
 
 torch::Tensor ZLoss(const torch::Tensor& logits) {

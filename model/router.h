@@ -15,7 +15,7 @@
 
 #include <torch/torch.h>
 
-#include <functional>
+#include <vector>
 
 #include "model/model_config.pb.h"
 
@@ -47,21 +47,33 @@ class RouterImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Router);
 
-// Data-parallel training: returns the mean over all ranks of a detached
-// float [S] tensor (every rank calls it with the same S). Empty in a single
-// process.
-using StatisticsMean = std::function<torch::Tensor(const torch::Tensor&)>;
+// What the balance loss needs from one MoE layer's routing of a batch.
+struct RoutingStatistics {
+  torch::Tensor assignment_share;  // [E] float, detached: f_i, the share of
+                                   // the T*K top-k assignments to expert i
+  torch::Tensor mean_prob;         // [E]: P_i, the mean router probability
+                                   // of expert i (carries the gradient)
+};
 
-// Switch balance loss E * sum_i f_i P_i: f_i the share of the T*K top-k
-// assignments that went to expert i, P_i the mean router probability of i.
+RoutingStatistics ComputeRoutingStatistics(const torch::Tensor& probs,
+                                           const torch::Tensor& top_experts);
+
+// Switch balance loss E * sum_i f_i P_i, a pure function of the statistics.
 // Equals 1 under perfectly uniform routing.
-// With `global_mean`, f and P are those of the global batch (ranks hold
-// equal shares), so every rank balances the same loss; the gradient flows
-// only through this rank's P, so the mean of the ranks' gradients equals
-// the gradient of one process on the whole batch.
-torch::Tensor BalanceLoss(const torch::Tensor& probs,
-                          const torch::Tensor& top_experts,
-                          const StatisticsMean& global_mean = nullptr);
+torch::Tensor BalanceLoss(const RoutingStatistics& statistics);
+
+// Data-parallel training balances the global batch: every layer's (f, P)
+// as one detached float [sum of 2E] tensor, so the trainer averages all
+// layers over the ranks in a single collective,
+torch::Tensor PackRoutingStatistics(
+    const std::vector<RoutingStatistics>& layers);
+// and the layers' statistics of the global batch from that average (ranks
+// hold equal shares). Values are global; the gradient flows only through
+// this rank's P, so the mean of the ranks' gradients equals the gradient of
+// one process on the whole batch.
+std::vector<RoutingStatistics> GlobalRoutingStatistics(
+    const std::vector<RoutingStatistics>& local,
+    const torch::Tensor& mean_over_ranks);
 
 // Router z-loss: mean over tokens of logsumexp(logits)^2.
 torch::Tensor ZLoss(const torch::Tensor& logits);

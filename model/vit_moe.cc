@@ -127,13 +127,13 @@ ModelOutput ViTMoEImpl::forward(const torch::Tensor& images) {
   x = Dropout(x + pos_embed_, config_.dropout(), is_training());  // [B, N, D]
 
   ModelOutput out;
-  std::vector<torch::Tensor> aux, balance;
+  std::vector<torch::Tensor> penalties;
   for (auto& layer : layers_) {
     MoeOutput moe;
     x = layer->forward(x, &moe);
     if (!layer->is_moe()) continue;
-    aux.push_back(moe.aux_loss);
-    balance.push_back(moe.balance_loss);
+    out.routing.push_back(moe.routing);
+    penalties.push_back(moe.router_penalty);
     out.expert_load.push_back(moe.expert_load);
     out.top_experts.push_back(moe.top_experts);
   }
@@ -147,19 +147,22 @@ ModelOutput ViTMoEImpl::forward(const torch::Tensor& images) {
     pooled = (weights * x).sum(1);
   }
   out.logits = head_->forward(pooled);  // [B, C]
-  out.aux_loss = torch::stack(aux).mean();
-  out.balance_loss = torch::stack(balance).mean();
+  out.router_penalty = torch::stack(penalties).mean();
+  SetAuxLosses(config_.moe().balance_loss_weight(), &out);
   return out;
+}
+
+void SetAuxLosses(double balance_loss_weight, ModelOutput* out) {
+  std::vector<torch::Tensor> balance;
+  for (const RoutingStatistics& layer : out->routing) {
+    balance.push_back(BalanceLoss(layer));
+  }
+  out->balance_loss = torch::stack(balance).mean();
+  out->aux_loss = balance_loss_weight * out->balance_loss + out->router_penalty;
 }
 
 void ViTMoEImpl::set_dense_reference(bool dense) {
   for (auto& layer : layers_) layer->set_dense_reference(dense);
-}
-
-void ViTMoEImpl::set_statistics_mean(const StatisticsMean& global_mean) {
-  for (auto& layer : layers_) {
-    if (layer->is_moe()) layer->moe->set_statistics_mean(global_mean);
-  }
 }
 
 bool ViTMoEImpl::IsNoDecay(const std::string& name, const torch::Tensor& p) {

@@ -31,13 +31,23 @@
 namespace vit_moe::model {
 
 struct ModelOutput {
-  torch::Tensor logits;        // [B, C]
-  torch::Tensor aux_loss;      // scalar: weighted balance + z-loss + router
-                               // L2, averaged over MoE layers
-  torch::Tensor balance_loss;  // scalar, unweighted mean over MoE layers
+  torch::Tensor logits;  // [B, C]
+  // Per MoE layer, of this batch (data-parallel training replaces them by
+  // the global batch's and calls SetAuxLosses again).
+  std::vector<RoutingStatistics> routing;
   std::vector<torch::Tensor> expert_load;  // per MoE layer: [E] float
   std::vector<torch::Tensor> top_experts;  // per MoE layer: [B, N, K] int64
+  // Scalars averaged over MoE layers: the weighted z-loss + router L2, the
+  // unweighted balance loss of `routing`, and aux_loss = balance weight x
+  // balance_loss + router_penalty.
+  torch::Tensor router_penalty;
+  torch::Tensor balance_loss;
+  torch::Tensor aux_loss;
 };
+
+// Sets out->balance_loss and out->aux_loss from out->routing and
+// out->router_penalty; a pure function of them.
+void SetAuxLosses(double balance_loss_weight, ModelOutput* out);
 
 class TransformerLayerImpl : public torch::nn::Module {
  public:
@@ -76,9 +86,6 @@ class ViTMoEImpl : public torch::nn::Module {
 
   // Every MoE layer uses the dense reference instead of sparse dispatch.
   void set_dense_reference(bool dense);
-  // Data-parallel training: every MoE layer's balance loss reads the
-  // global batch's statistics through `global_mean` (see BalanceLoss).
-  void set_statistics_mean(const StatisticsMean& global_mean);
 
  private:
   static bool IsNoDecay(const std::string& name, const torch::Tensor& p);

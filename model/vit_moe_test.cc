@@ -58,6 +58,24 @@ TEST(ViTMoETest, ForwardShapesOnFashionMnistSizedInput) {
     EXPECT_EQ(out.expert_load[i].sum().item<double>(), 3 * 49 * 2);
     EXPECT_EQ(out.top_experts[i].sizes(), (std::vector<int64_t>{3, 49, 2}));
   }
+  ASSERT_EQ(out.routing.size(), 3u);
+  const double weight = model->config().moe().balance_loss_weight();
+  EXPECT_GT(weight, 0);
+  EXPECT_NEAR(out.aux_loss.item<double>(),
+              weight * out.balance_loss.item<double>() +
+                  out.router_penalty.item<double>(),
+              1e-6);
+  // Replaced statistics (the global batch's, in data-parallel training)
+  // give the losses of those: uniform routing balances to exactly 1.
+  for (RoutingStatistics& layer : out.routing) {
+    const int64_t e = layer.mean_prob.size(0);
+    layer.assignment_share = torch::full({e}, 1.0 / e);
+    layer.mean_prob = torch::full({e}, 1.0 / e);
+  }
+  SetAuxLosses(weight, &out);
+  EXPECT_NEAR(out.balance_loss.item<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(out.aux_loss.item<double>(),
+              weight + out.router_penalty.item<double>(), 1e-6);
 }
 
 TEST(ViTMoETest, WholeModelSparseEqualsDense) {

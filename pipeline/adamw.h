@@ -14,11 +14,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "model/tensor_record.h"
 #include "pipeline/train_config.pb.h"
 
 namespace vit_moe::pipeline {
 
-using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+using model::NamedTensors;
 
 struct ParameterGroup {
   NamedTensors parameters;

@@ -1,7 +1,6 @@
-// The resumable training checkpoint (checkpoint.proto): conversion between
-// tensors and NamedTensor records, model and generator state capture and
-// restore, and atomic file I/O. Restoring checks every name, dtype and
-// shape, so a checkpoint from another model fails with the tensor named.
+// The resumable training checkpoint (checkpoint.proto): generator state
+// capture and restore, and atomic file I/O with a digest over its tensor
+// records (model/tensor_record.h), set on write and checked on read.
 #ifndef VIT_MOE_PIPELINE_CHECKPOINT_H_
 #define VIT_MOE_PIPELINE_CHECKPOINT_H_
 
@@ -11,27 +10,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "pipeline/adamw.h"
 #include "pipeline/checkpoint.pb.h"
 
 namespace vit_moe::pipeline {
 
-inline constexpr int kCheckpointFormatVersion = 1;
-
-// Tensor -> record (copied to CPU, contiguous) and back (on CPU).
-NamedTensor ToRecord(const std::string& name, const torch::Tensor& tensor);
-absl::StatusOr<torch::Tensor> FromRecord(const NamedTensor& record);
-// Every record of a repeated field, in order, as named tensors.
-absl::StatusOr<NamedTensors> FromRecords(
-    const google::protobuf::RepeatedPtrField<NamedTensor>& records);
-
-// Parameters then buffers of `module`, by module path.
-NamedTensors ModuleTensors(torch::nn::Module& module);
-// Copies records into the module's tensors in place; every tensor of the
-// module must be present with the same dtype and shape, and no extra ones.
-absl::Status RestoreModuleTensors(
-    torch::nn::Module& module,
-    const google::protobuf::RepeatedPtrField<NamedTensor>& records);
+inline constexpr int kCheckpointFormatVersion = 2;
 
 // Default generator states of the CPU and (when in use) CUDA.
 void CaptureGeneratorStates(const torch::Device& device,
@@ -39,9 +22,11 @@ void CaptureGeneratorStates(const torch::Device& device,
 absl::Status RestoreGeneratorStates(const torch::Device& device,
                                     const TrainingCheckpoint& checkpoint);
 
+// Sets the format version and the tensors' digest, then writes atomically.
 absl::Status WriteCheckpoint(const std::string& path,
-                             const TrainingCheckpoint& checkpoint);
-// Reads and checks the format version; errors name the path.
+                             TrainingCheckpoint checkpoint);
+// Reads and checks the format version and the tensors' digest; errors name
+// the path.
 absl::StatusOr<TrainingCheckpoint> ReadCheckpoint(const std::string& path);
 
 }  // namespace vit_moe::pipeline

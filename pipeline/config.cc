@@ -1,57 +1,13 @@
 #include "pipeline/config.h"
 
-#include <cmath>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/field_checker.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
 #include "model/precision.h"
 
 namespace vit_moe::pipeline {
-namespace {
-
-// Collects the first violation; later checks are skipped once one failed.
-class Checker {
- public:
-  explicit Checker(const std::string& source) : source_(source) {}
-
-  void Require(bool ok, const std::string& field, const std::string& rule,
-               const std::string& got) {
-    if (ok || !status_.ok()) return;
-    status_ = absl::InvalidArgumentError(
-        absl::StrCat(source_, ": ", field, " ", rule, " (got ", got, ")"));
-  }
-  void RequireSet(const std::string& value, const std::string& field) {
-    Require(!value.empty(), field, "must be set", "empty");
-  }
-  void Range(double value, double low, double high, bool high_inclusive,
-             const std::string& field) {
-    bool ok = std::isfinite(value) && value >= low &&
-              (high_inclusive ? value <= high : value < high);
-    Require(ok, field,
-            absl::StrCat("must be in [", low, ", ", high,
-                         high_inclusive ? "]" : ")"),
-            absl::StrCat(value));
-  }
-  void Positive(double value, const std::string& field) {
-    Require(std::isfinite(value) && value > 0, field, "must be > 0",
-            absl::StrCat(value));
-  }
-  void NonNegative(double value, const std::string& field) {
-    Require(std::isfinite(value) && value >= 0, field, "must be >= 0",
-            absl::StrCat(value));
-  }
-
-  const absl::Status& status() const { return status_; }
-
- private:
-  std::string source_;
-  absl::Status status_;
-};
-
-}  // namespace
-
 absl::StatusOr<TrainConfig> ReadTrainConfig(const std::string& path) {
   TrainConfig config;
   RETURN_IF_ERROR(ReadTextProto(path, &config));
@@ -94,7 +50,7 @@ void FillTrainDefaults(TrainConfig* config) {
 
 absl::Status ValidateTrainConfig(const TrainConfig& config,
                                  const std::string& source) {
-  Checker check(source);
+  FieldChecker check("", source);
   check.RequireSet(config.manifest(), "manifest");
   check.RequireSet(config.normalization(), "normalization");
   check.RequireSet(config.output_dir(), "output_dir");
@@ -103,8 +59,8 @@ absl::Status ValidateTrainConfig(const TrainConfig& config,
   const OptimizerConfig& opt = config.optimizer();
   check.Positive(opt.learning_rate(), "optimizer.learning_rate");
   check.NonNegative(opt.weight_decay(), "optimizer.weight_decay");
-  check.Range(opt.beta1(), 0, 1, false, "optimizer.beta1");
-  check.Range(opt.beta2(), 0, 1, false, "optimizer.beta2");
+  check.InHalfOpenRange(opt.beta1(), 0, 1, "optimizer.beta1");
+  check.InHalfOpenRange(opt.beta2(), 0, 1, "optimizer.beta2");
   check.Positive(opt.epsilon(), "optimizer.epsilon");
   check.NonNegative(opt.grad_clip_norm(), "optimizer.grad_clip_norm");
 
@@ -115,10 +71,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& config,
       schedule.warmup_epochs() < schedule.epochs(), "schedule.warmup_epochs",
       absl::StrCat("must be below schedule.epochs (", schedule.epochs(), ")"),
       absl::StrCat(schedule.warmup_epochs()));
-  check.Range(schedule.min_lr_ratio(), 0, 1, true, "schedule.min_lr_ratio");
+  check.InRange(schedule.min_lr_ratio(), 0, 1, "schedule.min_lr_ratio");
 
   check.Positive(config.batch_size(), "batch_size");
-  check.Range(config.label_smoothing(), 0, 1, false, "label_smoothing");
+  check.InHalfOpenRange(config.label_smoothing(), 0, 1, "label_smoothing");
   check.Positive(config.eval().start_epoch(), "eval.start_epoch");
   check.Positive(config.eval().every_epochs(), "eval.every_epochs");
   check.NonNegative(config.threads(), "threads");
@@ -135,12 +91,12 @@ absl::Status ValidateTrainConfig(const TrainConfig& config,
                  "distributed.timeout_seconds");
   check.NonNegative(config.checkpoint_every_steps(), "checkpoint_every_steps");
   check.Positive(config.log_every_steps(), "log_every_steps");
-  check.Range(config.ema().decay(), 0, 1, false, "ema.decay");
+  check.InHalfOpenRange(config.ema().decay(), 0, 1, "ema.decay");
   check.NonNegative(config.ema().warmup_power(), "ema.warmup_power");
   check.NonNegative(config.early_stopping().patience(),
                     "early_stopping.patience");
-  check.Range(config.early_stopping().min_delta(), 0, 1, false,
-              "early_stopping.min_delta");
+  check.InHalfOpenRange(config.early_stopping().min_delta(), 0, 1,
+                        "early_stopping.min_delta");
   return check.status();
 }
 

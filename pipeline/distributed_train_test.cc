@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "common/proto_io.h"
+#include "model/tensor_record.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/distributed/process.h"
 #include "pipeline/test_dataset.h"
@@ -162,8 +163,8 @@ TEST_F(DistributedTrainTest, TwoGlooRanksEqualEachOtherAndOneProcess) {
   EXPECT_EQ(two->global_step(), 12);  // 2 epochs of 72 / 12 batches
   ASSERT_EQ(one->model_size(), two->model_size());
   for (int i = 0; i < one->model_size(); ++i) {
-    absl::StatusOr<torch::Tensor> a = FromRecord(one->model(i));
-    absl::StatusOr<torch::Tensor> b = FromRecord(two->model(i));
+    absl::StatusOr<torch::Tensor> a = model::FromRecord(one->model(i));
+    absl::StatusOr<torch::Tensor> b = model::FromRecord(two->model(i));
     ASSERT_TRUE(a.ok() && b.ok()) << one->model(i).name();
     EXPECT_LE((*a - *b).abs().max().item<double>(), 1e-5)
         << one->model(i).name();

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "pipeline/checkpoint.h"
+#include "model/tensor_record.h"
 
 namespace vit_moe::pipeline {
 
@@ -18,7 +18,7 @@ WeightAverage::WeightAverage(torch::nn::Module& module, double decay,
   CHECK(decay > 0 && decay < 1) << decay;
   CHECK(warmup_power >= 0) << warmup_power;
   torch::NoGradGuard no_grad;
-  for (const auto& [name, tensor] : ModuleTensors(module)) {
+  for (const auto& [name, tensor] : model::ModuleTensors(module)) {
     if (!tensor.is_floating_point()) continue;
     live_.emplace_back(name, tensor);
     average_.push_back(tensor.detach().to(torch::kFloat32,

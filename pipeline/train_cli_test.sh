@@ -28,6 +28,10 @@ sed 's/learning_rate: 3e-3/learning_rate: 0/' "$config" > "$work/zero_lr.textpro
 run "zero_lr.textproto.*optimizer.learning_rate must be > 0" --config="$work/zero_lr.textproto" "${paths[@]}" --output_dir="$work/new"
 sed 's/batch_size: 128/batch_size: 0/' "$config" > "$work/zero_batch.textproto"
 run "zero_batch.textproto.*batch_size must be > 0" --config="$work/zero_batch.textproto" "${paths[@]}" --output_dir="$work/new"
+sed 's/embed_dim: 64/embed_dim: 0/' "$config" > "$work/zero_dim.textproto"
+run "zero_dim.textproto: model.embed_dim must be >= 1 \(got 0\)" --config="$work/zero_dim.textproto" "${paths[@]}" --output_dir="$work/new"
+sed 's/augment { preset: "none" }/augment { preset: "none" cutmix_probability: 0.5 cutmix_alpha: 0 }/' "$config" > "$work/zero_alpha.textproto"
+run "zero_alpha.textproto: augment.cutmix_alpha must be > 0 \(got 0\)" --config="$work/zero_alpha.textproto" "${paths[@]}" --output_dir="$work/new"
 run "epochs" --config="$config" "${paths[@]}" --output_dir="$work/new" --epochs=0
 run "batch_size" --config="$config" "${paths[@]}" --output_dir="$work/new" --batch_size=-4
 run "device" --config="$config" "${paths[@]}" --output_dir="$work/new" --device=tpu

@@ -20,6 +20,7 @@
 #include "common/digest.h"
 #include "common/proto_io.h"
 #include "model/precision.h"
+#include "model/tensor_record.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/test_dataset.h"
 #include "pipeline/train_subprocess.h"
@@ -349,8 +350,8 @@ TEST_F(TrainTest, DivergingLearningRateStopsAndKeepsLastCheckpoint) {
       ReadCheckpoint(*root_ + "/diverged/checkpoint.pt");
   ASSERT_TRUE(kept.ok()) << kept.status();
   EXPECT_GE(kept->global_step(), 1);
-  for (const NamedTensor& record : kept->model()) {
-    absl::StatusOr<torch::Tensor> t = FromRecord(record);
+  for (const model::NamedTensor& record : kept->model()) {
+    absl::StatusOr<torch::Tensor> t = model::FromRecord(record);
     ASSERT_TRUE(t.ok()) << t.status();
     EXPECT_TRUE(torch::isfinite(*t).all().item<bool>()) << record.name();
   }

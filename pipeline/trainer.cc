@@ -26,6 +26,7 @@
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/precision.h"
+#include "model/tensor_record.h"
 #include "pipeline/adamw.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/curves.h"
@@ -98,10 +99,6 @@ class Trainer {
       for (const auto& [name, p] : group.parameters) parameters_.push_back(p);
     }
     resume_ = options.resume;
-    if (world_.is_distributed()) {
-      model_->set_statistics_mean(
-          [this](const torch::Tensor& local) { return GlobalMean(local); });
-    }
   }
 
   absl::StatusOr<TrainingRun> Run();
@@ -130,10 +127,10 @@ class Trainer {
   // with a log line if it still is.
   double ShareOfMatmulPeak(double model_flops);
   TrainingRun Report() const;
-  // Mean over ranks of a small statistic, for the balance loss. A failed
-  // collective is kept in collective_status_ (the forward pass cannot
-  // return it) and the local value returned.
-  torch::Tensor GlobalMean(const torch::Tensor& local);
+  // Data-parallel: replaces the routing statistics of `out` by the global
+  // batch's (one collective for all MoE layers) and recomputes its balance
+  // and aux losses, so every rank balances the same loss.
+  absl::Status BalanceGlobalBatch(model::ModelOutput* out);
   // Sums `values` over ranks (in place, on the training device).
   absl::Status SumOverRanks(torch::Tensor& values);
   // Adds the other ranks' images, hits, losses and routed slots to `stats`.
@@ -143,7 +140,6 @@ class Trainer {
   const TrainConfig& config_;
   distributed::Communicator& comm_;
   const distributed::WorldInfo world_;
-  absl::Status collective_status_;
   // Ranks other than 0 report nothing (a stream without a buffer drops it).
   std::ostream null_stream_{nullptr};
   model::ViTMoE model_;
@@ -153,7 +149,7 @@ class Trainer {
   std::unique_ptr<WeightAverage> ema_;
   // fp16_mixed only; its state lives in state_.loss_scale() between steps.
   std::unique_ptr<GradScaler> scaler_;
-  NamedTensors resumed_average_;
+  model::NamedTensors resumed_average_;
   std::vector<torch::Tensor> parameters_;
   std::string checkpoint_path_;
   model::PrecisionChoice precision_;
@@ -188,14 +184,14 @@ data::LoaderOptions Trainer::TrainLoaderOptions(int64_t start_batch) const {
   return options;
 }
 
-torch::Tensor Trainer::GlobalMean(const torch::Tensor& local) {
-  torch::Tensor sum = local.detach().clone();
-  absl::Status status = SumOverRanks(sum);
-  if (!status.ok()) {
-    if (collective_status_.ok()) collective_status_ = status;
-    return local;
-  }
-  return sum / world_.world_size;
+absl::Status Trainer::BalanceGlobalBatch(model::ModelOutput* out) {
+  if (!world_.is_distributed()) return absl::OkStatus();
+  torch::Tensor mean = model::PackRoutingStatistics(out->routing);
+  RETURN_IF_ERROR(SumOverRanks(mean));
+  mean /= world_.world_size;
+  out->routing = model::GlobalRoutingStatistics(out->routing, mean);
+  model::SetAuxLosses(config_.model().moe().balance_loss_weight(), out);
+  return absl::OkStatus();
 }
 
 absl::Status Trainer::SumOverRanks(torch::Tensor& values) {
@@ -257,13 +253,14 @@ absl::Status Trainer::Restore() {
           ", so --resume would not continue the same run"));
     }
   }
-  absl::Status status = RestoreModuleTensors(*model_, saved.model());
+  absl::Status status = model::RestoreModuleTensors(*model_, saved.model());
   if (status.ok()) {
-    ASSIGN_OR_RETURN(NamedTensors moments, FromRecords(saved.optimizer()));
+    ASSIGN_OR_RETURN(model::NamedTensors moments,
+                     model::FromRecords(saved.optimizer()));
     status = optimizer_.LoadStateTensors(moments);
   }
   // Loaded once the weight average exists (after the broadcast in Run).
-  ASSIGN_OR_RETURN(resumed_average_, FromRecords(saved.ema()));
+  ASSIGN_OR_RETURN(resumed_average_, model::FromRecords(saved.ema()));
   if (status.ok()) status = RestoreGeneratorStates(setup_.device, saved);
   if (!status.ok()) {
     return absl::InvalidArgumentError(
@@ -309,7 +306,6 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
   matmul_peak_ = MeasureMatmulPeak(setup_.device, precision_);
   timing_.set_matmul_peak_flops_per_second(matmul_peak_);
 
-  state_.set_format_version(kCheckpointFormatVersion);
   // Without paths: equal training states give equal checkpoint bytes
   // wherever the run and its inputs live; the inputs are named by digest.
   *state_.mutable_resolved_config() = config_;
@@ -545,7 +541,7 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
     model::AutocastScope autocast(precision_, setup_.device);
     out = model_->forward(images);
   }
-  RETURN_IF_ERROR(std::exchange(collective_status_, absl::OkStatus()));
+  RETURN_IF_ERROR(BalanceGlobalBatch(&out));
   torch::Tensor loss = SmoothedSoftTargetCrossEntropy(
       out.logits, targets, config_.label_smoothing());
   torch::Tensor total =
@@ -794,19 +790,15 @@ absl::Status Trainer::SaveCheckpoint() {
     return absl::OkStatus();
   }
   TrainingCheckpoint checkpoint = state_;
-  for (const auto& [name, tensor] : ModuleTensors(*model_)) {
-    *checkpoint.add_model() = ToRecord(name, tensor);
-  }
-  for (const auto& [name, tensor] : optimizer_.StateTensors()) {
-    *checkpoint.add_optimizer() = ToRecord(name, tensor);
-  }
+  model::AppendRecords(model::ModuleTensors(*model_),
+                       checkpoint.mutable_model());
+  model::AppendRecords(optimizer_.StateTensors(),
+                       checkpoint.mutable_optimizer());
   if (ema_ != nullptr) {
-    for (const auto& [name, tensor] : ema_->StateTensors()) {
-      *checkpoint.add_ema() = ToRecord(name, tensor);
-    }
+    model::AppendRecords(ema_->StateTensors(), checkpoint.mutable_ema());
   }
   CaptureGeneratorStates(setup_.device, &checkpoint);
-  RETURN_IF_ERROR(WriteCheckpoint(checkpoint_path_, checkpoint));
+  RETURN_IF_ERROR(WriteCheckpoint(checkpoint_path_, std::move(checkpoint)));
   last_checkpoint_step_ = state_.global_step();
   progress_.Line(absl::StrCat("checkpoint: step ", state_.global_step(),
                               " (epoch ", state_.epoch() + 1, ", batch ",

@@ -146,20 +146,29 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
     return absl::InvalidArgumentError(
         absl::StrCat(config.manifest(), ": ", fitted.message()));
   }
-  ASSIGN_OR_RETURN(model::ModelConfig resolved_model,
-                   model::ResolveModelConfig(model_config));
-  *setup->resolved.mutable_model() = resolved_model;
+  // The model and augment sections are checked once the dataset fills
+  // their dataset-dependent fields; their errors name the config file.
+  const auto in_config = [&](const absl::Status& status) {
+    return absl::Status(
+        status.code(),
+        absl::StrCat(config_path.empty() ? "the training config" : config_path,
+                     ": ", status.message()));
+  };
+  absl::StatusOr<model::ModelConfig> resolved_model =
+      model::ResolveModelConfig(model_config);
+  if (!resolved_model.ok()) return in_config(resolved_model.status());
+  *setup->resolved.mutable_model() = *resolved_model;
 
-  ASSIGN_OR_RETURN(augment::Augmenter augmenter,
-                   augment::Augmenter::Create(
-                       config.augment(), setup->store.manifest().dataset()));
-  *setup->resolved.mutable_augment() = augmenter.resolved();
-  setup->augmenter.emplace(std::move(augmenter));
+  absl::StatusOr<augment::Augmenter> augmenter = augment::Augmenter::Create(
+      config.augment(), setup->store.manifest().dataset());
+  if (!augmenter.ok()) return in_config(augmenter.status());
+  *setup->resolved.mutable_augment() = augmenter->resolved();
+  setup->augmenter.emplace(*std::move(augmenter));
 
   // Initialisation is the first draw from the seeded global generator;
   // dropout and drop-path continue from there.
   torch::manual_seed(config.seed());
-  setup->model = model::ViTMoE(resolved_model);
+  setup->model = model::ViTMoE(*resolved_model);
   setup->model->to(setup->device);
   setup->model->train();
   setup->groups = NameGroups(setup->model, config.optimizer().weight_decay());

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Downloads the Debian packages that ci/gpu_check.sh needs besides LibTorch
-# (Abseil, Protobuf with protoc, glog, gflags, libunwind) and unpacks them
+# (Abseil, Protobuf with protoc, glog, gflags, libunwind, OpenSSL) and unpacks them
 # into DIR, for a GPU machine that lacks them: copy DIR there and run
 #   GPU_CHECK_DEPS_DIR=DIR ci/gpu_check.sh LIBTORCH_DIR RESULTS_FILE
 # Run it on a Debian 12 (bookworm) machine with the same architecture; the
@@ -19,6 +19,7 @@ packages=(
   libgoogle-glog-dev libgoogle-glog0v6
   libgflags-dev libgflags2.2
   libunwind8
+  libssl-dev libssl3
 )
 
 debs="$dir/debs"
