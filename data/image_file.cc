@@ -6,9 +6,17 @@
 #include <system_error>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace vit_moe::data {
+
+bool HasImageExtension(const std::string& path) {
+  const std::string ext =
+      absl::AsciiStrToLower(std::filesystem::path(path).extension().string());
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".ppm" ||
+         ext == ".pgm" || ext == ".bmp";
+}
 
 absl::StatusOr<std::string> ReadImageFile(const std::string& path) {
   std::error_code error;

@@ -19,6 +19,11 @@ inline constexpr int64_t kMaxImageFileBytes = int64_t{64} << 20;
 // read or is larger than kMaxImageFileBytes (checked before reading).
 absl::StatusOr<std::string> ReadImageFile(const std::string& path);
 
+// True when `path` ends in an extension the image readers take as an image
+// (.png .jpg .jpeg .ppm .pgm .bmp, any case): the files an image-folder
+// import reads and //eval:predict takes from a folder.
+bool HasImageExtension(const std::string& path);
+
 // Decodes `bytes` (read from `path`) with OpenCV's `imread_flags`;
 // InvalidArgument naming `path` when they hold no image OpenCV decodes, or
 // one it refuses (too many pixels, a corrupt stream).

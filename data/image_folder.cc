@@ -11,7 +11,6 @@
 #include <opencv2/imgproc.hpp>
 #include <system_error>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
 #include "common/status_macros.h"
@@ -22,12 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kMaxClasses = 256;  // labels are stored as uint8
-
-bool HasImageExtension(const fs::path& path) {
-  const std::string ext = absl::AsciiStrToLower(path.extension().string());
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".ppm" ||
-         ext == ".pgm" || ext == ".bmp";
-}
 
 // The entries of `dir` (following symlinks), split into sub-folders and
 // files, each sorted by name. A broken link or a link loop is an error
@@ -91,7 +84,7 @@ absl::StatusOr<std::vector<ListedImage>> ListSplit(
     *skipped += static_cast<int64_t>(files.folders.size());
     int64_t found = 0;
     for (const fs::path& file : files.files) {
-      if (!HasImageExtension(file)) {
+      if (!HasImageExtension(file.string())) {
         ++*skipped;
         continue;
       }

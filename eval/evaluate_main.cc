@@ -5,8 +5,6 @@
 //   bazel run //eval:evaluate -- --model=run/best_model.pt
 //     --manifest=store/manifest.pb --normalization=store/normalization.pb
 //     --out_dir=run/evaluation
-#include <torch/cuda.h>
-
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -14,6 +12,7 @@
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/user_path.h"
+#include "eval/device_flag.h"
 #include "eval/evaluator.h"
 #include "eval/report.h"
 #include "glog/logging.h"
@@ -41,26 +40,12 @@ ABSL_FLAG(int64_t, corruption_images, 1000,
 ABSL_FLAG(uint64_t, corruption_seed, 0, "Seed of the corruption suite.");
 ABSL_FLAG(int32_t, latency_runs, 50,
           "Timed batch-1 forward passes (0 skips latency).");
-ABSL_FLAG(std::string, device, "cpu", "cpu, cuda or cuda:N.");
+ABSL_FLAG(std::string, device, "cpu", vit_moe::eval::kDeviceFlagHelp);
 ABSL_FLAG(std::string, precision, "float32",
           vit_moe::model::kPrecisionFlagHelp);
 
 namespace vit_moe::eval {
 namespace {
-
-absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
-  try {
-    torch::Device device(name);
-    if (device.is_cuda() && !torch::cuda::is_available()) {
-      return absl::InvalidArgumentError(
-          "--device=" + name + ": this LibTorch build or machine has no CUDA");
-    }
-    return device;
-  } catch (const c10::Error&) {
-    return absl::InvalidArgumentError("--device=" + name +
-                                      ": expected cpu, cuda or cuda:N");
-  }
-}
 
 absl::Status Run() {
   EvaluateOptions options;
@@ -93,7 +78,8 @@ absl::Status Run() {
         "--batch_size must be positive; --limit_images, "
         "--corruption_images and --latency_runs must not be negative");
   }
-  ASSIGN_OR_RETURN(options.device, ParseDevice(absl::GetFlag(FLAGS_device)));
+  ASSIGN_OR_RETURN(options.device,
+                   ParseDeviceFlag(absl::GetFlag(FLAGS_device)));
   ASSIGN_OR_RETURN(
       model::PrecisionChoice precision,
       model::PrecisionFromFlag(absl::GetFlag(FLAGS_precision), options.device));

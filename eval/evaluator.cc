@@ -281,6 +281,10 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
     LOG(INFO) << "temperature " << *temperature << " fitted on "
               << held_labels.size(0) << " " << held_out->name << " images";
   }
+  // What //eval:predict --abstain_below needs to state the coverage and
+  // risk of its threshold on this split.
+  *report.mutable_scaled_confidences() =
+      MeasureScaledConfidences(logits, labels, report.temperature());
 
   if (options.corruption_images > 0) {
     AddCorruptions(ctx, *split, logits, options, &report);

@@ -3,12 +3,15 @@
 // then Evaluate, the report writer and the predict path.
 #include "eval/evaluator.h"
 
+#include <algorithm>
+#include <cmath>
 #include <opencv2/imgcodecs.hpp>
 
 #include "common/proto_io.h"
 #include "data/normalization.h"
 #include "data/pack.h"
 #include "data/store.h"
+#include "eval/metrics.h"
 #include "eval/predict.h"
 #include "eval/report.h"
 #include "gtest/gtest.h"
@@ -137,6 +140,19 @@ TEST_F(EvaluatorTest, ReportMatchesAnIndependentForwardPass) {
   EXPECT_EQ(report->risk_coverage_size(), 18);
   EXPECT_DOUBLE_EQ(report->risk_coverage(17).risk(),
                    1 - report->top1_accuracy());
+  // One scaled confidence per image, most confident first, right as often
+  // as top-1 (the temperature does not change the arg max).
+  const ScaledConfidences& scaled = report->scaled_confidences();
+  ASSERT_EQ(scaled.confidence_size(), 18);
+  ASSERT_EQ(scaled.correct_size(), 18);
+  EXPECT_TRUE(
+      std::is_sorted(scaled.confidence().rbegin(), scaled.confidence().rend()));
+  EXPECT_EQ(std::count(scaled.correct().begin(), scaled.correct().end(), true),
+            std::lround(report->top1_accuracy() * 18));
+  EXPECT_NEAR(
+      scaled.confidence(0),
+      TemperatureSoftmax(logits, report->temperature()).max().item<double>(),
+      1e-6);
 
   // Robustness: 10 corruptions x 5 severities on the first 7 images.
   EXPECT_EQ(report->corruptions_size(), 50);

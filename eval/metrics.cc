@@ -176,6 +176,31 @@ absl::StatusOr<double> FitTemperature(const torch::Tensor& logits,
   return std::exp((a + b) / 2);
 }
 
+torch::Tensor TemperatureSoftmax(const torch::Tensor& logits,
+                                 double temperature) {
+  CHECK_GT(temperature, 0);
+  return torch::softmax(CpuDouble(logits) / temperature, /*dim=*/1);
+}
+
+ScaledConfidences MeasureScaledConfidences(const torch::Tensor& logits,
+                                           const torch::Tensor& labels,
+                                           double temperature) {
+  CheckScores(logits, labels);
+  auto [confidence, predicted] =
+      TemperatureSoftmax(logits, temperature).max(/*dim=*/1);
+  const torch::Tensor order = std::get<1>(
+      torch::sort(confidence, /*stable=*/true, /*dim=*/0, /*descending=*/true));
+  const torch::Tensor sorted = confidence.index_select(0, order).contiguous();
+  const torch::Tensor correct =
+      (predicted == CpuLong(labels)).index_select(0, order).contiguous();
+  ScaledConfidences result;
+  result.mutable_confidence()->Add(sorted.data_ptr<double>(),
+                                   sorted.data_ptr<double>() + sorted.numel());
+  const bool* hits = correct.data_ptr<bool>();
+  result.mutable_correct()->Add(hits, hits + correct.numel());
+  return result;
+}
+
 SelectiveRisk MeasureSelectiveRisk(const torch::Tensor& confidence,
                                    const torch::Tensor& correct,
                                    int max_points) {

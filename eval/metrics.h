@@ -51,6 +51,19 @@ Calibration MeasureCalibration(const torch::Tensor& probabilities,
 absl::StatusOr<double> FitTemperature(const torch::Tensor& logits,
                                       const torch::Tensor& labels);
 
+// softmax(logits / temperature) [N, C] in double precision on the CPU: the
+// calibrated probabilities, computed the same way by //eval:evaluate and
+// //eval:predict so that a confidence threshold means the same in both.
+torch::Tensor TemperatureSoftmax(const torch::Tensor& logits,
+                                 double temperature);
+
+// The top-1 confidence of TemperatureSoftmax(logits, temperature) of every
+// image and whether its top-1 class equals its label, most confident first
+// (ties in input order).
+ScaledConfidences MeasureScaledConfidences(const torch::Tensor& logits,
+                                           const torch::Tensor& labels,
+                                           double temperature);
+
 struct SelectiveRisk {
   // At most max_points points evenly spaced in coverage, ending at 1.
   std::vector<RiskCoveragePoint> curve;

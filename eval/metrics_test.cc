@@ -170,5 +170,39 @@ TEST(MetricsTest, RiskAtCoverage) {
       1.0);
 }
 
+TEST(MetricsTest, TemperatureSoftmaxDividesTheLogits) {
+  const torch::Tensor logits = torch::tensor({{2.0f, 0.0f, -1.0f}});
+  const torch::Tensor p = TemperatureSoftmax(logits, 2.0);
+  EXPECT_EQ(p.scalar_type(), torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(
+      p, torch::softmax(logits.to(torch::kFloat64) / 2.0, 1), 0, 1e-15));
+  EXPECT_TRUE(torch::allclose(TemperatureSoftmax(logits, 1.0),
+                              torch::softmax(logits.to(torch::kFloat64), 1)));
+}
+
+TEST(MetricsTest, ScaledConfidencesFollowTheTemperaturesOrder) {
+  // A's runner-ups are close together, B's first runner-up is closer: at
+  // T = 1 B is the more confident, at T = 0.25 A is, so the order must come
+  // from the scaled confidences. A is right (label 0), B wrong (label 1).
+  const torch::Tensor logits =
+      torch::tensor({{1.0, 0.0, 0.0}, {0.5, 0.0, -100.0}});
+  const torch::Tensor labels = torch::tensor({int64_t{0}, int64_t{1}});
+  const auto confidence = [](double margin_1, double margin_2, double t) {
+    return 1 / (1 + std::exp(-margin_1 / t) + std::exp(-margin_2 / t));
+  };
+  ScaledConfidences at_1 = MeasureScaledConfidences(logits, labels, 1.0);
+  ASSERT_EQ(at_1.confidence_size(), 2);
+  ASSERT_EQ(at_1.correct_size(), 2);
+  EXPECT_NEAR(at_1.confidence(0), confidence(0.5, 100.5, 1.0), 1e-15);
+  EXPECT_NEAR(at_1.confidence(1), confidence(1, 1, 1.0), 1e-15);
+  EXPECT_FALSE(at_1.correct(0));
+  EXPECT_TRUE(at_1.correct(1));
+  ScaledConfidences at_quarter = MeasureScaledConfidences(logits, labels, 0.25);
+  EXPECT_NEAR(at_quarter.confidence(0), confidence(1, 1, 0.25), 1e-15);
+  EXPECT_NEAR(at_quarter.confidence(1), confidence(0.5, 100.5, 0.25), 1e-15);
+  EXPECT_TRUE(at_quarter.correct(0));
+  EXPECT_FALSE(at_quarter.correct(1));
+}
+
 }  // namespace
 }  // namespace vit_moe::eval

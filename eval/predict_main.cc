@@ -1,11 +1,17 @@
-// //eval:predict - prints the top-k classes of each image file.
+// //eval:predict - prints the top-k classes of each image file, with the
+// temperature an evaluation fitted and, on request, abstention below a
+// confidence.
 //
 // One command line (see --help):
 //   bazel run //eval:predict -- --model=run/best_model.pt
 //     --normalization=store/normalization.pb --manifest=store/manifest.pb
-//     sign1.ppm photo.jpg
-#include <iomanip>
+//     --report=run/evaluation/evaluation.pb --abstain_below=0.8
+//     sign1.ppm photo.jpg folder_of_images/
 #include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -15,7 +21,11 @@
 #include "data/dataset.pb.h"
 #include "data/normalization.h"
 #include "data/user_path.h"
+#include "eval/device_flag.h"
+#include "eval/gate.h"
+#include "eval/metrics.h"
 #include "eval/predict.h"
+#include "eval/predict_answer.h"
 #include "glog/logging.h"
 #include "model/checkpoint.h"
 #include "model/precision.h"
@@ -29,32 +39,152 @@ ABSL_FLAG(std::string, manifest, "",
           "DatasetManifest with the class names; without it classes print as "
           "numbers.");
 ABSL_FLAG(int32_t, top_k, 5, "Classes to print per image.");
+ABSL_FLAG(std::string, report, "",
+          "EvaluationReport of this model file (evaluation.pb; text format "
+          "when the name does not end in .pb) written by //eval:evaluate: "
+          "the logits are divided by its fitted temperature. Without it the "
+          "temperature is 1.");
+ABSL_FLAG(std::string, abstain_below, "",
+          "Answer \"abstain\" for an image whose top-1 probability (after "
+          "the temperature) is below this confidence, 0 < P < 1. Needs "
+          "--report, and prints what P gave on the report's split.");
+ABSL_FLAG(std::string, format, "text",
+          "text, or json: one JSON object per image and line on stdout.");
+ABSL_FLAG(std::string, roi, "",
+          "x1,y1,x2,y2: crop every image to this region (pixels, corners "
+          "inclusive, as in GTSRB's CSVs) before resizing.");
+ABSL_FLAG(std::string, roi_csv, "",
+          "GTSRB annotation CSV (Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;"
+          "Roi.Y2[;ClassId]): crop each image to the region of the row with "
+          "its file name; an image without a row is an error.");
+ABSL_FLAG(std::string, device, "cpu", vit_moe::eval::kDeviceFlagHelp);
 ABSL_FLAG(std::string, precision, "float32",
           vit_moe::model::kPrecisionFlagHelp);
 
 namespace vit_moe::eval {
 namespace {
 
-absl::Status Run(const std::vector<std::string>& images) {
+// Images per forward pass: bounds the activations' memory for a folder of
+// thousands of images (their decoded pixels are small).
+constexpr int64_t kBatchSize = 256;
+
+// The temperature the answers use and the lines that say where it and the
+// abstention's coverage and risk come from.
+struct Calibration {
+  double temperature = 1;
+  std::vector<std::string> notes;
+};
+
+absl::StatusOr<Calibration> ReadCalibration(const std::string& report_path,
+                                            const std::string& model_path,
+                                            std::optional<double> abstain_below,
+                                            const std::string& precision) {
+  Calibration result;
+  if (report_path.empty()) {
+    result.notes.push_back(
+        "temperature 1: no --report, so the probabilities are the model's "
+        "uncalibrated softmax");
+    return result;
+  }
+  ASSIGN_OR_RETURN(const EvaluationReport report, ReadReport(report_path));
+  ASSIGN_OR_RETURN(result.temperature,
+                   ReportTemperature(report, report_path, model_path));
+  result.notes.push_back(
+      report.temperature_fit_images() > 0
+          ? absl::StrCat("temperature ", result.temperature, " from ",
+                         report_path, " (fitted by //eval:evaluate on ",
+                         report.temperature_fit_images(), " held-out images)")
+          : absl::StrCat("temperature 1 from ", report_path,
+                         " (it was evaluated without a temperature split)"));
+  if (abstain_below.has_value()) {
+    ASSIGN_OR_RETURN(const Abstention abstention,
+                     MeasureAbstention(report, report_path, *abstain_below));
+    std::string note =
+        DescribeAbstention(abstention, *abstain_below, report, report_path);
+    if (!report.precision().empty() && report.precision() != precision) {
+      absl::StrAppend(&note, " (measured in ", report.precision(),
+                      "; this run computes in ", precision, ")");
+    }
+    result.notes.push_back(std::move(note));
+  }
+  return result;
+}
+
+// The images as uint8 [N, C, side, side], each cropped to `roi`, or to its
+// row of the CSV at `roi_csv_path` when that is not empty.
+absl::StatusOr<torch::Tensor> ReadImages(const std::vector<std::string>& images,
+                                         const model::ModelConfig& config,
+                                         const std::optional<Roi>& roi,
+                                         const std::string& roi_csv_path) {
+  std::map<std::string, Roi> csv_rois;
+  if (!roi_csv_path.empty()) {
+    ASSIGN_OR_RETURN(csv_rois, ReadRoiCsv(roi_csv_path));
+  }
+  std::vector<torch::Tensor> pixels;
+  for (const std::string& path : images) {
+    std::optional<Roi> region = roi;
+    if (!roi_csv_path.empty()) {
+      ASSIGN_OR_RETURN(region, RoiOfImage(csv_rois, roi_csv_path, path));
+    }
+    ASSIGN_OR_RETURN(torch::Tensor image,
+                     ReadImageForModel(path, config.image_size(),
+                                       config.in_channels(), region));
+    pixels.push_back(image);
+  }
+  return torch::stack(pixels);
+}
+
+absl::Status Run(const std::vector<std::string>& arguments) {
   const std::string model_path =
       data::ResolveUserPath(absl::GetFlag(FLAGS_model));
   const std::string norm_path =
       data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
-  if (model_path.empty() || norm_path.empty() || images.empty()) {
+  const std::string report_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_report));
+  const std::string roi_csv_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_roi_csv));
+  if (model_path.empty() || norm_path.empty() || arguments.empty()) {
     return absl::InvalidArgumentError(
-        "--model, --normalization and at least one image are required");
+        "--model, --normalization and at least one image or folder are "
+        "required");
   }
   if (absl::GetFlag(FLAGS_top_k) < 1) {
     return absl::InvalidArgumentError("--top_k must be at least 1");
   }
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "text" && format != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--format=", format, ": expected text or json"));
+  }
+  std::optional<double> abstain_below;
+  if (const std::string flag = absl::GetFlag(FLAGS_abstain_below);
+      !flag.empty()) {
+    ASSIGN_OR_RETURN(abstain_below, ParseAbstainBelow(flag));
+    if (report_path.empty()) {
+      return absl::InvalidArgumentError(
+          "--abstain_below needs --report: the threshold applies to "
+          "temperature-scaled confidences, and its coverage and risk come "
+          "from the evaluated split");
+    }
+  }
+  std::optional<Roi> roi;
+  if (const std::string flag = absl::GetFlag(FLAGS_roi); !flag.empty()) {
+    if (!roi_csv_path.empty()) {
+      return absl::InvalidArgumentError(
+          "--roi and --roi_csv exclude each other: one region for every "
+          "image, or one per image from the CSV");
+    }
+    ASSIGN_OR_RETURN(roi, ParseRoiFlag(flag));
+  }
+  ASSIGN_OR_RETURN(const torch::Device device,
+                   ParseDeviceFlag(absl::GetFlag(FLAGS_device)));
   ASSIGN_OR_RETURN(
       model::PrecisionChoice precision,
-      model::PrecisionFromFlag(absl::GetFlag(FLAGS_precision), torch::kCPU));
+      model::PrecisionFromFlag(absl::GetFlag(FLAGS_precision), device));
   if (!precision.fallback_reason.empty()) {
     LOG(WARNING) << precision.fallback_reason;
   }
-  ASSIGN_OR_RETURN(model::ViTMoE net,
-                   model::LoadModel(model_path, torch::kCPU));
+  ASSIGN_OR_RETURN(model::ViTMoE net, model::LoadModel(model_path, device));
   ASSIGN_OR_RETURN(data::Normalization norm,
                    data::ReadNormalization(norm_path));
   const model::ModelConfig& config = net->config();
@@ -76,32 +206,47 @@ absl::Status Run(const std::vector<std::string>& images) {
     }
     names.assign(manifest.class_names().begin(), manifest.class_names().end());
   }
-  std::vector<torch::Tensor> batch;
-  for (const std::string& path : images) {
-    ASSIGN_OR_RETURN(
-        torch::Tensor image,
-        ReadImageForModel(path, config.image_size(), config.in_channels()));
-    batch.push_back(image);
-  }
+
+  // Everything said about the answers, checked before any image is read.
+  ASSIGN_OR_RETURN(
+      const Calibration calibration,
+      ReadCalibration(report_path, model_path, abstain_below, precision.name));
+  ASSIGN_OR_RETURN(const std::vector<std::string> images,
+                   ListImageArguments(arguments));
+  ASSIGN_OR_RETURN(const torch::Tensor pixels,
+                   ReadImages(images, config, roi, roi_csv_path));
+
   torch::NoGradGuard no_grad;
   net->eval();
-  const torch::Tensor x = data::NormalizeImages(torch::stack(batch), norm);
-  torch::Tensor logits;
-  {
-    model::AutocastScope autocast(precision.bf16, torch::kCPU);
-    logits = net->forward(x).logits.to(torch::kFloat32);
-  }
-  const torch::Tensor probabilities = torch::softmax(logits, 1);
-  const auto top = TopClasses(probabilities, names, absl::GetFlag(FLAGS_top_k));
-  for (size_t i = 0; i < images.size(); ++i) {
-    std::cout << images[i] << "\n";
-    for (size_t j = 0; j < top[i].size(); ++j) {
-      std::cout << "  " << j + 1 << ". " << std::left << std::setw(28)
-                << top[i][j].name << std::right << std::fixed
-                << std::setprecision(4) << top[i][j].probability << "\n";
+  std::vector<Prediction> predictions;
+  for (int64_t start = 0; start < pixels.size(0); start += kBatchSize) {
+    const torch::Tensor batch = pixels.slice(0, start, start + kBatchSize);
+    const torch::Tensor x = data::NormalizeImages(batch, norm).to(device);
+    torch::Tensor logits;
+    {
+      model::AutocastScope autocast(precision.bf16, device);
+      logits = net->forward(x).logits.to(torch::kFloat32);
+    }
+    const auto top =
+        TopClasses(TemperatureSoftmax(logits, calibration.temperature), names,
+                   absl::GetFlag(FLAGS_top_k));
+    for (size_t i = 0; i < top.size(); ++i) {
+      predictions.push_back(MakePrediction(
+          images[start + i], top[i], calibration.temperature, abstain_below));
     }
   }
-  std::cout << std::flush;
+  // Rendered in full before printing, so a refusal prints no partial output.
+  std::string out;
+  for (const Prediction& prediction : predictions) {
+    if (format == "json") {
+      ASSIGN_OR_RETURN(const std::string line, PredictionJson(prediction));
+      absl::StrAppend(&out, line, "\n");
+    } else {
+      absl::StrAppend(&out, PredictionText(prediction));
+    }
+  }
+  for (const std::string& note : calibration.notes) std::cerr << note << "\n";
+  std::cout << out << std::flush;
   return absl::OkStatus();
 }
 
@@ -111,12 +256,14 @@ absl::Status Run(const std::vector<std::string>& images) {
 int main(int argc, char** argv) {
   return vit_moe::RunStage(
       argc, argv,
-      "Classifies image files (PPM, PNG, JPEG) with a trained model.\n"
-      "usage: predict --model=M --normalization=N [--manifest=S] IMAGE...",
-      [](const std::vector<std::string>& images) -> absl::StatusOr<int> {
+      "Classifies image files (PPM, PNG, JPEG), or every image file in a "
+      "folder, with a trained model.\n"
+      "usage: predict --model=M --normalization=N [--manifest=S] "
+      "[--report=R [--abstain_below=P]] IMAGE_OR_FOLDER...",
+      [](const std::vector<std::string>& arguments) -> absl::StatusOr<int> {
         std::vector<std::string> paths;
-        for (const std::string& image : images) {
-          paths.push_back(vit_moe::data::ResolveUserPath(image));
+        for (const std::string& argument : arguments) {
+          paths.push_back(vit_moe::data::ResolveUserPath(argument));
         }
         RETURN_IF_ERROR(vit_moe::eval::Run(paths));
         return 0;
