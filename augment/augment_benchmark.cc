@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "augment/augmenter.h"
+#include "augment/batch_transforms.h"
 #include "common/startup.h"
 #include "data/normalization.h"
 
@@ -46,8 +47,8 @@ void BM_AugmentImages(benchmark::State& state) {
   state.counters["threads"] = at::get_num_threads();
 }
 
-// Everything training runs per batch: uint8 ops, normalisation
-// (data::NormalizeImages, as the trainer), erasing, CutMix.
+// Everything training runs per batch: the training transform (uint8 ops,
+// normalisation, erasing), then CutMix.
 void BM_SeedPolicyBatch(benchmark::State& state) {
   SetThreads(state);
   Augmenter augmenter = SeedAugmenter();
@@ -61,11 +62,14 @@ void BM_SeedPolicyBatch(benchmark::State& state) {
   for (double std : {0.247, 0.243, 0.261}) norm.add_std(std);
   int64_t epoch = 0;
   for (auto _ : state) {
-    torch::Tensor augmented =
-        augmenter.AugmentImages(images, indices, 1, epoch);
-    torch::Tensor normalized = data::NormalizeImages(augmented, norm);
-    torch::Tensor erased = augmenter.EraseImages(normalized, indices, 1, epoch);
-    MixedBatch mixed = augmenter.MixBatch(erased, labels, 10, 1, epoch, 0);
+    data::Batch batch;
+    batch.images = images;
+    batch.labels = labels;
+    batch.indices = indices;
+    batch = TrainingTransform(augmenter, norm, 1, epoch,
+                              /*pin_memory=*/false)(std::move(batch));
+    MixedBatch mixed =
+        augmenter.MixBatch(batch.images, batch.labels, 10, 1, epoch, 0);
     benchmark::DoNotOptimize(mixed.images.data_ptr());
     ++epoch;
   }

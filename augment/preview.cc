@@ -6,10 +6,13 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "augment/batch_transforms.h"
 #include "common/atomic_file.h"
+#include "data/normalization.pb.h"
 
 namespace vit_moe::augment {
 namespace {
@@ -18,35 +21,46 @@ constexpr int kGap = 2;        // pixels between cells
 constexpr int kSeparator = 8;  // pixels after the originals' column
 constexpr uint8_t kBackground = 48;
 
-// [1, C, 1, 1] statistics from the options, 0.5 where none are given.
-torch::Tensor Statistic(const std::vector<double>& values, int64_t channels) {
-  std::vector<float> filled(channels, 0.5f);
-  if (!values.empty()) {
-    CHECK_EQ(static_cast<int64_t>(values.size()), channels);
-    std::copy(values.begin(), values.end(), filled.begin());
+// The options' statistics, 0.5 where none are given.
+data::Normalization PreviewNormalization(const PreviewOptions& options,
+                                         int64_t channels) {
+  data::Normalization norm;
+  for (const auto& [given, field] :
+       {std::pair{&options.mean, norm.mutable_mean()},
+        std::pair{&options.std, norm.mutable_std()}}) {
+    if (!given->empty())
+      CHECK_EQ(static_cast<int64_t>(given->size()), channels);
+    for (int64_t c = 0; c < channels; ++c) {
+      field->Add(given->empty() ? 0.5 : (*given)[c]);
+    }
   }
-  return torch::tensor(filled).view({1, channels, 1, 1});
+  return norm;
 }
 
-// One training pass over the batch for `epoch`: per-sample ops, then
-// normalisation, erasing and mixing, mapped back to bytes for display.
+// One training pass over the batch for `epoch`: the training transform,
+// then mixing, mapped back to bytes for display.
 torch::Tensor AugmentForEpoch(const Augmenter& augmenter,
                               const torch::Tensor& images,
                               const torch::Tensor& indices,
                               const PreviewOptions& options, int64_t epoch) {
-  torch::Tensor mean = Statistic(options.mean, images.size(1));
-  torch::Tensor std = Statistic(options.std, images.size(1));
-  torch::Tensor augmented =
-      augmenter.AugmentImages(images, indices, options.seed, epoch);
-  torch::Tensor normalized =
-      (augmented.to(torch::kFloat32) / 255.0 - mean) / std;  // [B, C, H, W]
-  torch::Tensor erased =
-      augmenter.EraseImages(normalized, indices, options.seed, epoch);
+  const int64_t channels = images.size(1);
+  const data::Normalization norm = PreviewNormalization(options, channels);
+  data::Batch batch;
+  batch.images = images;
+  batch.indices = indices;
   // The preview shows pixels only, so every sample gets the same class.
-  torch::Tensor labels = torch::zeros({images.size(0)}, torch::kInt64);
+  batch.labels = torch::zeros({images.size(0)}, torch::kInt64);
+  batch = TrainingTransform(augmenter, norm, options.seed, epoch,
+                            /*pin_memory=*/false)(std::move(batch));
   MixedBatch mixed =
-      augmenter.MixBatch(erased, labels, /*num_classes=*/1, options.seed, epoch,
-                         /*batch_index=*/0);
+      augmenter.MixBatch(batch.images, batch.labels, /*num_classes=*/1,
+                         options.seed, epoch, /*batch_index=*/0);
+  const torch::Tensor mean =
+      torch::tensor(std::vector<float>(norm.mean().begin(), norm.mean().end()))
+          .view({1, channels, 1, 1});
+  const torch::Tensor std =
+      torch::tensor(std::vector<float>(norm.std().begin(), norm.std().end()))
+          .view({1, channels, 1, 1});
   return ((mixed.images * std + mean) * 255.0)
       .round()
       .clamp(0, 255)

@@ -86,7 +86,7 @@ absl::Status Run() {
   if (!precision.fallback_reason.empty()) {
     LOG(WARNING) << precision.fallback_reason;
   }
-  options.bf16 = precision.bf16;
+  options.precision = precision;
 
   ASSIGN_OR_RETURN(EvaluationReport report, Evaluate(options));
   RETURN_IF_ERROR(WriteBinaryProto(out_dir + "/evaluation.pb", report));

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
+#include "augment/batch_transforms.h"
 #include "common/digest.h"
 #include "common/numeric_environment.h"
 #include "common/status_macros.h"
@@ -15,6 +16,7 @@
 #include "data/loader.h"
 #include "data/normalization.h"
 #include "data/store.h"
+#include "eval/classify.h"
 #include "eval/corruptions.h"
 #include "eval/metrics.h"
 #include "eval/utilisation.h"
@@ -59,21 +61,17 @@ struct Context {
   data::Normalization norm;
   torch::Device device;
   int64_t batch_size;
-  bool bf16;
+  model::PrecisionChoice precision;
 };
 
-torch::Tensor Forward(Context& ctx, const torch::Tensor& images_u8,
-                      model::ModelOutput* out = nullptr) {
+// One timed inference: normalization, the copy to the device and the
+// forward pass, as a deployed classifier runs them.
+void TimedForward(Context& ctx, const torch::Tensor& images_u8) {
+  torch::NoGradGuard no_grad;
   const torch::Tensor x =
       data::NormalizeImages(images_u8, ctx.norm).to(ctx.device);
-  model::ModelOutput output;
-  {
-    model::AutocastScope autocast(ctx.bf16, ctx.device);
-    output = ctx.model->forward(x);
-  }
-  torch::Tensor logits = output.logits.to(torch::kCPU, torch::kFloat32);
-  if (out != nullptr) *out = std::move(output);
-  return logits;
+  model::AutocastScope autocast(ctx.precision, ctx.device);
+  ctx.model->forward(x);
 }
 
 // Logits [N, C] of the first `limit` images of a split (0 = all), in split
@@ -88,13 +86,19 @@ torch::Tensor SplitLogits(Context& ctx, const data::SplitData& split,
   lo.shuffle = false;
   lo.drop_last = false;
   lo.limit_images = limit;
-  data::BatchLoader loader(split, lo, /*epoch=*/0, std::move(transform));
+  data::BatchLoader loader(
+      split, lo, /*epoch=*/0,
+      augment::EvaluationTransform(ctx.norm, ctx.device.is_cuda(),
+                                   std::move(transform)));
   std::vector<torch::Tensor> logits;
-  model::ModelOutput output;
-  while (auto batch = loader.Next()) {
-    logits.push_back(Forward(ctx, batch->images, &output));
-    if (counter != nullptr) counter->Add(output.top_experts, batch->labels);
-  }
+  ClassifyBatches(ctx.model, loader, ctx.device, ctx.precision,
+                  [&](const data::Batch& batch, const torch::Tensor&,
+                      const model::ModelOutput& output) {
+                    logits.push_back(output.logits.to(torch::kCPU));
+                    if (counter != nullptr) {
+                      counter->Add(output.top_experts, batch.labels);
+                    }
+                  });
   return torch::cat(logits, 0);
 }
 
@@ -116,11 +120,11 @@ Latency MeasureLatency(Context& ctx, const data::SplitData& split, int runs) {
       split.images.slice(0, 0, std::min(n, ctx.batch_size))
           .permute({0, 3, 1, 2})
           .contiguous();
-  for (int i = 0; i < 5; ++i) Forward(ctx, one);
+  for (int i = 0; i < 5; ++i) TimedForward(ctx, one);
   std::vector<double> ms;
   for (int i = 0; i < runs; ++i) {
     const auto start = Clock::now();
-    Forward(ctx, one);
+    TimedForward(ctx, one);
     Synchronize(ctx.device);
     ms.push_back(1000 * Seconds(start));
   }
@@ -128,10 +132,10 @@ Latency MeasureLatency(Context& ctx, const data::SplitData& split, int runs) {
   auto percentile = [&](double q) {
     return ms[std::min<size_t>(ms.size() - 1, q * ms.size())];
   };
-  Forward(ctx, many);
+  TimedForward(ctx, many);
   constexpr int kThroughputRuns = 3;
   const auto start = Clock::now();
-  for (int i = 0; i < kThroughputRuns; ++i) Forward(ctx, many);
+  for (int i = 0; i < kThroughputRuns; ++i) TimedForward(ctx, many);
   Synchronize(ctx.device);
   Latency latency;
   latency.set_batch1_p50_ms(percentile(0.50));
@@ -196,13 +200,13 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
   RETURN_IF_ERROR(CheckCompatible(net->config(), store.manifest(), options));
   net->eval();
   Context ctx{net, norm, options.device,
-              std::max<int64_t>(1, options.batch_size), options.bf16};
+              std::max<int64_t>(1, options.batch_size), options.precision};
 
   EvaluationReport report;
   report.set_split(split->name);
   report.set_dataset(data::DatasetName_Name(store.manifest().dataset()));
   report.set_checkpoint_path(options.model_path);
-  report.set_precision(options.bf16 ? "bf16_mixed" : "float32");
+  report.set_precision(options.precision.bf16 ? "bf16_mixed" : "float32");
   *report.mutable_numeric_environment() = CaptureNumericEnvironment(
       torch::get_num_threads(), options.device.str(), report.precision());
   LOG(INFO) << DescribeNumericEnvironment(report.numeric_environment());

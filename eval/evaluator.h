@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "eval/evaluation.pb.h"
+#include "model/precision.h"
 
 namespace vit_moe::eval {
 
@@ -30,9 +31,9 @@ struct EvaluateOptions {
   uint64_t corruption_seed = 0;
   int latency_runs = 50;  // timed batch-1 forwards (0 = skip latency)
   torch::Device device = torch::kCPU;
-  // bf16 autocast for every forward pass (model/precision.h); the report
+  // The autocast of every forward pass (model/precision.h); the report
   // records what ran.
-  bool bf16 = false;
+  model::PrecisionChoice precision;
 };
 
 // Errors a user can cause (missing files, a model trained for another

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "augment/batch_transforms.h"
 #include "common/atomic_file.h"
 #include "common/digest.h"
 #include "common/memory.h"
@@ -22,6 +23,7 @@
 #include "data/loader.h"
 #include "data/normalization.h"
 #include "data/random.h"
+#include "eval/classify.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
@@ -412,30 +414,11 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
 
 absl::Status Trainer::TrainEpoch(int epoch) {
   const data::SplitData& split = *setup_.train;
-  const augment::Augmenter& augmenter = *setup_.augmenter;
-  const data::Normalization& norm = setup_.normalization;
-  const uint64_t seed = config_.seed();
-  // Runs on the loader's prefetch thread: augmentation only draws from
-  // (seed, epoch, image index), so the thread does not change results.
-  // On CUDA the batch is also pinned here, so that Step's copy to the GPU
-  // is asynchronous and the next batch is prepared while this one trains.
-  const bool pin = setup_.device.is_cuda();
-  auto transform = [&augmenter, &norm, seed, epoch, pin](data::Batch batch) {
-    if (augmenter.has_image_ops()) {
-      batch.images =
-          augmenter.AugmentImages(batch.images, batch.indices, seed, epoch);
-    }
-    batch.images = data::NormalizeImages(batch.images, norm);
-    batch.images =
-        augmenter.EraseImages(batch.images, batch.indices, seed, epoch);
-    if (pin) {
-      batch.images = batch.images.pin_memory();
-      batch.labels = batch.labels.pin_memory();
-    }
-    return batch;
-  };
-  data::BatchLoader loader(split, TrainLoaderOptions(state_.next_batch()),
-                           epoch, transform);
+  data::BatchLoader loader(
+      split, TrainLoaderOptions(state_.next_batch()), epoch,
+      augment::TrainingTransform(*setup_.augmenter, setup_.normalization,
+                                 config_.seed(), epoch,
+                                 setup_.device.is_cuda()));
   Clock::time_point start = Clock::now();
   // Images of all ranks: this rank's share times the world size.
   int64_t images_this_process = 0;
@@ -633,8 +616,6 @@ absl::Status Trainer::Diverged(const std::string& what) const {
 }
 
 absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
-  torch::NoGradGuard no_grad;
-  model_->eval();
   data::LoaderOptions options;
   options.batch_size = config_.batch_size();
   options.shuffle = false;
@@ -643,33 +624,24 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
   // Sharded: each rank evaluates its slice of every batch, sums are added.
   options.rank = world_.rank;
   options.world_size = world_.world_size;
-  const data::Normalization& norm = setup_.normalization;
-  data::BatchLoader loader(
-      *setup_.validation, options, 0, [&norm](data::Batch batch) {
-        batch.images = data::NormalizeImages(batch.images, norm);
-        return batch;
-      });
+  data::BatchLoader loader(*setup_.validation, options, 0,
+                           augment::EvaluationTransform(
+                               setup_.normalization, setup_.device.is_cuda()));
   double loss_sum = 0;
   int64_t correct = 0, images = 0;
-  while (std::optional<data::Batch> batch = loader.Next()) {
-    // A short last batch may leave a rank nothing.
-    if (batch->labels.size(0) == 0) continue;
-    torch::Tensor labels = batch->labels.to(setup_.device);  // [B]
-    torch::Tensor logits;                                    // [B, classes]
-    {
-      model::AutocastScope autocast(precision_, setup_.device);
-      logits = model_->forward(batch->images.to(setup_.device)).logits;
-    }
-    logits = logits.to(torch::kFloat32);
-    loss_sum += torch::nn::functional::cross_entropy(
-                    logits, labels,
-                    torch::nn::functional::CrossEntropyFuncOptions().reduction(
-                        torch::kSum))
-                    .item<double>();
-    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
-    images += labels.size(0);
-  }
-  model_->train();
+  eval::ClassifyBatches(
+      model_, loader, setup_.device, precision_,
+      [&](const data::Batch&, const torch::Tensor& labels,
+          const model::ModelOutput& output) {
+        loss_sum +=
+            torch::nn::functional::cross_entropy(
+                output.logits, labels,
+                torch::nn::functional::CrossEntropyFuncOptions().reduction(
+                    torch::kSum))
+                .item<double>();
+        correct += output.logits.argmax(1).eq(labels).sum().item<int64_t>();
+        images += labels.size(0);
+      });
   torch::Tensor sums =
       torch::tensor(std::vector<double>{loss_sum, static_cast<double>(correct),
                                         static_cast<double>(images)},
