@@ -1,6 +1,8 @@
 #include "common/command_line.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/flags/commandlineflag.h"
@@ -20,6 +22,10 @@ bool IsHelpFlag(absl::string_view name) {
 
 bool IsBool(const absl::CommandLineFlag& flag) { return flag.IsOfType<bool>(); }
 
+bool IsList(const absl::CommandLineFlag& flag) {
+  return flag.IsOfType<std::vector<std::string>>();
+}
+
 absl::Status SetFlag(absl::CommandLineFlag& flag, absl::string_view value) {
   std::string error;
   if (flag.ParseFrom(value, &error)) return absl::OkStatus();
@@ -32,6 +38,8 @@ absl::Status SetFlag(absl::CommandLineFlag& flag, absl::string_view value) {
 
 absl::StatusOr<CommandLine> ParseFlags(int argc, char** argv) {
   CommandLine line;
+  // List flags, in the order first given, with every occurrence's value.
+  std::vector<std::pair<absl::CommandLineFlag*, std::string>> lists;
   int i = 1;
   for (; i < argc; ++i) {
     absl::string_view arg = argv[i];
@@ -75,7 +83,21 @@ absl::StatusOr<CommandLine> ParseFlags(int argc, char** argv) {
       return absl::InvalidArgumentError(
           absl::StrCat("flag --", name, " is missing its value; see --help"));
     }
+    if (IsList(*flag)) {
+      auto it = std::find_if(lists.begin(), lists.end(), [&](const auto& list) {
+        return list.first == flag;
+      });
+      if (it == lists.end()) {
+        lists.emplace_back(flag, std::string(value));
+      } else {
+        absl::StrAppend(&it->second, ",", value);
+      }
+      continue;
+    }
     if (absl::Status s = SetFlag(*flag, value); !s.ok()) return s;
+  }
+  for (const auto& [flag, values] : lists) {
+    if (absl::Status s = SetFlag(*flag, values); !s.ok()) return s;
   }
   for (; i < argc; ++i) line.arguments.emplace_back(argv[i]);
   return line;

@@ -24,7 +24,9 @@ struct CommandLine {
 // `--name value`, `--name` / `--noname` for booleans (one dash works too),
 // and `--` ending the flags. Every flag is checked before any positional
 // argument is returned; an unknown flag or a value the flag's type refuses
-// gives InvalidArgument naming the flag and the value.
+// gives InvalidArgument naming the flag and the value. A list flag
+// (std::vector<std::string>) may be repeated: its values accumulate in
+// order (Abseil's parser keeps only the last), each split at commas.
 absl::StatusOr<CommandLine> ParseFlags(int argc, char** argv);
 
 // `usage`, then every flag defined outside Abseil itself, sorted by name,

@@ -12,6 +12,8 @@ ABSL_FLAG(int, test_count, 3, "A count for the parser test.");
 ABSL_FLAG(bool, test_switch, false, "A switch for the parser test.");
 ABSL_FLAG(std::optional<double>, test_rate, std::nullopt,
           "An optional rate for the parser test.");
+ABSL_FLAG(std::vector<std::string>, test_list, {},
+          "A repeatable list for the parser test.");
 
 namespace vit_moe {
 namespace {
@@ -79,6 +81,15 @@ TEST_F(ParseFlagsTest, RecognisesHelp) {
     ASSERT_TRUE(line.ok()) << help;
     EXPECT_TRUE(line->help) << help;
   }
+}
+
+TEST_F(ParseFlagsTest, ListFlagsAccumulateInOrder) {
+  absl::StatusOr<CommandLine> line = Parse(
+      {"--test_list=a=1", "x", "--test_list", "b=2,c=3", "--test_list=d"});
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(absl::GetFlag(FLAGS_test_list),
+            (std::vector<std::string>{"a=1", "b=2", "c=3", "d"}));
+  EXPECT_EQ(line->arguments, (std::vector<std::string>{"x"}));
 }
 
 TEST(HelpTextTest, ListsProjectFlagsWithDefaultsNotAbseils) {

@@ -3,8 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
 #include "pipeline/train_flags.h"
@@ -13,6 +17,7 @@ ABSL_DECLARE_FLAG(std::optional<int>, epochs);
 ABSL_DECLARE_FLAG(std::optional<double>, learning_rate);
 ABSL_DECLARE_FLAG(std::optional<std::string>, device);
 ABSL_DECLARE_FLAG(int, threads);
+ABSL_DECLARE_FLAG(std::vector<std::string>, set);
 
 namespace vit_moe::pipeline {
 namespace {
@@ -160,6 +165,28 @@ TEST(ConfigTest, FlagsOverrideSingleFields) {
   absl::SetFlag(&FLAGS_epochs, std::nullopt);
   absl::SetFlag(&FLAGS_learning_rate, std::nullopt);
   absl::SetFlag(&FLAGS_device, std::nullopt);
+}
+
+TEST(ConfigTest, SetReachesAnyFieldAfterTheNamedFlags) {
+  absl::FlagSaver saver;
+  TrainConfig config = Minimal();
+  FillTrainDefaults(&config);
+  absl::SetFlag(&FLAGS_epochs, 7);
+  absl::SetFlag(&FLAGS_set, std::vector<std::string>{
+                                "model.moe.top_k=1", "schedule.epochs=9",
+                                "augment.preset=light", "precision=FLOAT32",
+                                "ema.decay=0.999"});
+  ASSERT_TRUE(ApplyFlagOverrides(&config).ok());
+  EXPECT_EQ(config.model().moe().top_k(), 1);
+  EXPECT_EQ(config.schedule().epochs(), 9);  // --set comes last
+  EXPECT_EQ(config.augment().preset(), "light");
+  EXPECT_EQ(config.precision(), FLOAT32);
+  EXPECT_DOUBLE_EQ(config.ema().decay(), 0.999);
+  EXPECT_EQ(config.model().preset(), "default");  // the rest untouched
+
+  absl::SetFlag(&FLAGS_set, std::vector<std::string>{"batch_size=lots"});
+  EXPECT_THAT(ApplyFlagOverrides(&config).message(),
+              HasSubstr("--set batch_size=lots: not a valid value"));
 }
 
 }  // namespace

@@ -35,6 +35,11 @@ run "zero_alpha.textproto: augment.cutmix_alpha must be > 0 \(got 0\)" --config=
 run "epochs" --config="$config" "${paths[@]}" --output_dir="$work/new" --epochs=0
 run "batch_size" --config="$config" "${paths[@]}" --output_dir="$work/new" --batch_size=-4
 run "device" --config="$config" "${paths[@]}" --output_dir="$work/new" --device=tpu
+run "--set optimizer.learnig_rate: OptimizerConfig has no field \"learnig_rate\"" --config="$config" "${paths[@]}" --output_dir="$work/new" --set=optimizer.learnig_rate=1
+run "--set precision=HALF: not a valid value \(expected one of .*BF16_MIXED" --config="$config" "${paths[@]}" --output_dir="$work/new" --set=precision=HALF
+run "--set model.moe.top_k=two: not a valid value \(expected int32\)" --config="$config" "${paths[@]}" --output_dir="$work/new" --set=schedule.epochs=1 --set=model.moe.top_k=two
+run "model.moe.top_k must not exceed" --config="$config" "${paths[@]}" --output_dir="$work/new" --set=model.moe.top_k=99
+run "--set model: a repeated|--set model is a message" --config="$config" "${paths[@]}" --output_dir="$work/new" --set=model=1
 # Outputs that are inputs.
 run "output_dir.*manifest" --config="$config" "${paths[@]}" --output_dir="$m"
 run "output_dir.*normalization" --config="$config" "${paths[@]}" --output_dir="$n/run"
@@ -53,4 +58,13 @@ refuses 2 "checkpoint.pt" "$damaged" -- "$train" --config="$config" "${paths[@]}
 before=$(snapshot "$work")
 succeeds "$train" --config="$config" "${paths[@]}" --output_dir="$work/run" --resume
 [[ "$before" == "$(snapshot "$work")" ]] || fail "--resume of a finished run changed files"
+
+# --set reaches any field, repeated or comma-separated: one epoch of two
+# steps over 256 images.
+setrun=$(fresh_workdir)
+out=$("$train" --config="$config" "${paths[@]}" --output_dir="$setrun/run" \
+  --set=schedule.epochs=1 --set debug.subset_images=256,model.moe.top_k=1 2>&1) ||
+  fail "--set run: $(tail -3 <<<"$out")"
+grep -q "training 1 epochs x 2 steps of 128 images" <<<"$out" ||
+  fail "--set run: $(grep -m1 '^training' <<<"$out")"
 finish

@@ -2,9 +2,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/proto_field_path.h"
 #include "common/status_macros.h"
 #include "pipeline/config.h"
 
@@ -35,6 +39,12 @@ ABSL_FLAG(std::optional<std::string>, precision, std::nullopt,
           "fp16_mixed (CUDA: fp16 autocast with dynamic loss scaling).");
 ABSL_FLAG(std::optional<int>, checkpoint_every_steps, std::nullopt,
           "Overrides checkpoint_every_steps (0 = epoch ends only).");
+ABSL_FLAG(std::vector<std::string>, set, {},
+          "FIELD.PATH=VALUE: sets any TrainConfig field, e.g. "
+          "--set=model.moe.top_k=1 --set=augment.preset=light. Repeatable; "
+          "applied in order after the other override flags. Values as in "
+          "the config file (numbers, true/false, enum names, strings); a "
+          "value with a comma belongs in the config file.");
 ABSL_FLAG(bool, debug, false,
           "Turns DEBUG mode on (debug.enabled: anomaly detection, per-step "
           "NaN/Inf checks and routing statistics); off leaves the config's "
@@ -74,6 +84,13 @@ absl::Status ApplyFlagOverrides(TrainConfig* config) {
   if (absl::GetFlag(FLAGS_debug)) config->mutable_debug()->set_enabled(true);
   if (int threads = absl::GetFlag(FLAGS_threads); threads != 0) {
     config->set_threads(threads);
+  }
+  for (const std::string& assignment : absl::GetFlag(FLAGS_set)) {
+    absl::Status status = SetFieldByPath(assignment, config);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--set ", status.message()));
+    }
   }
   return absl::OkStatus();
 }
