@@ -67,7 +67,6 @@ struct Context {
 // One timed inference: normalization, the copy to the device and the
 // forward pass, as a deployed classifier runs them.
 void TimedForward(Context& ctx, const torch::Tensor& images_u8) {
-  torch::NoGradGuard no_grad;
   const torch::Tensor x =
       data::NormalizeImages(images_u8, ctx.norm).to(ctx.device);
   model::AutocastScope autocast(ctx.precision, ctx.device);

@@ -1,10 +1,14 @@
 #include "pipeline/config.h"
 
+#include <utility>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/field_checker.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
+#include "glog/logging.h"
+#include "google/protobuf/text_format.h"
 #include "model/precision.h"
 
 namespace vit_moe::pipeline {
@@ -14,38 +18,39 @@ absl::StatusOr<TrainConfig> ReadTrainConfig(const std::string& path) {
   return config;
 }
 
+// Every TrainConfig default, in one place. Only `optional` fields and
+// enums or strings whose zero value means "unset" appear here, so MergeFrom
+// (which copies exactly what a config sets) keeps the config's values.
+constexpr char kTrainDefaults[] = R"pb(
+  optimizer {
+    learning_rate: 1e-3
+    weight_decay: 0.05
+    beta1: 0.9
+    beta2: 0.999
+    epsilon: 1e-8
+    grad_clip_norm: 1.0
+  }
+  schedule { warmup_epochs: 5 min_lr_ratio: 0.01 }
+  batch_size: 128
+  label_smoothing: 0.1
+  eval { start_epoch: 1 every_epochs: 1 }
+  device: AUTO
+  precision: BF16_MIXED
+  distributed { backend: "auto" timeout_seconds: 300 }
+  log_every_steps: 50
+  ema { warmup_power: 0.75 }
+)pb";
+
 void FillTrainDefaults(TrainConfig* config) {
-  OptimizerConfig* opt = config->mutable_optimizer();
-  if (!opt->has_learning_rate()) opt->set_learning_rate(1e-3);
-  if (!opt->has_weight_decay()) opt->set_weight_decay(0.05);
-  if (!opt->has_beta1()) opt->set_beta1(0.9);
-  if (!opt->has_beta2()) opt->set_beta2(0.999);
-  if (!opt->has_epsilon()) opt->set_epsilon(1e-8);
-  if (!opt->has_grad_clip_norm()) opt->set_grad_clip_norm(1.0);
-
-  ScheduleConfig* schedule = config->mutable_schedule();
-  if (!schedule->has_warmup_epochs()) schedule->set_warmup_epochs(5);
-  if (!schedule->has_min_lr_ratio()) schedule->set_min_lr_ratio(0.01);
-
-  if (!config->has_batch_size()) config->set_batch_size(128);
-  if (!config->has_label_smoothing()) config->set_label_smoothing(0.1);
-  if (!config->eval().has_start_epoch()) {
-    config->mutable_eval()->set_start_epoch(1);
-  }
-  if (!config->eval().has_every_epochs()) {
-    config->mutable_eval()->set_every_epochs(1);
-  }
-  if (config->device() == DEVICE_UNSPECIFIED) config->set_device(AUTO);
-  if (config->precision() == PRECISION_UNSPECIFIED) {
-    config->set_precision(BF16_MIXED);
-  }
-  DistributedConfig* dist = config->mutable_distributed();
-  if (dist->backend().empty()) dist->set_backend("auto");
-  if (!dist->has_timeout_seconds()) dist->set_timeout_seconds(300);
-  if (!config->has_log_every_steps()) config->set_log_every_steps(50);
-  if (!config->ema().has_warmup_power()) {
-    config->mutable_ema()->set_warmup_power(0.75);
-  }
+  static const TrainConfig* const defaults = [] {
+    auto* parsed = new TrainConfig;
+    CHECK(google::protobuf::TextFormat::ParseFromString(kTrainDefaults, parsed))
+        << "kTrainDefaults does not parse";
+    return parsed;
+  }();
+  TrainConfig merged = *defaults;
+  merged.MergeFrom(*config);
+  *config = std::move(merged);
 }
 
 absl::Status ValidateTrainConfig(const TrainConfig& config,
