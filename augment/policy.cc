@@ -2,57 +2,62 @@
 
 #include <glog/logging.h>
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "augment/randaugment.h"
 #include "common/field_checker.h"
+#include "google/protobuf/text_format.h"
 
 namespace vit_moe::augment {
 namespace {
 
-// Every field off; presets switch on what they use. The alphas keep
-// usable values so that a config which only raises a probability works.
-AugmentConfig AllOff() {
-  AugmentConfig config;
-  config.set_randaugment_ops(0);
-  config.set_randaugment_magnitude(0);
-  config.set_crop_padding(0);
-  config.set_horizontal_flip(false);
-  config.set_color_jitter(0);
-  config.set_rotation_degrees(0);
-  config.set_erasing_probability(0);
-  config.set_erasing_area_min(0.02);
-  config.set_erasing_area_max(0.2);
-  config.set_cutmix_alpha(1.0);
-  config.set_cutmix_probability(0);
-  config.set_mixup_alpha(0.8);
-  config.set_mixup_probability(0);
-  return config;
-}
+// The presets in the form a config file's `augment { }` takes, each
+// written over kAllOff: every field off, the alphas at usable values so
+// that a config which only raises a probability works. Flips are on in the
+// text and turned off for GTSRB, where a flipped sign can be another class.
+constexpr char kAllOff[] = R"pb(
+  randaugment_ops: 0
+  randaugment_magnitude: 0
+  crop_padding: 0
+  horizontal_flip: false
+  color_jitter: 0
+  rotation_degrees: 0
+  erasing_probability: 0
+  erasing_area_min: 0.02
+  erasing_area_max: 0.2
+  cutmix_alpha: 1.0
+  cutmix_probability: 0
+  mixup_alpha: 0.8
+  mixup_probability: 0
+)pb";
 
-bool FlipsByDefault(data::DatasetName dataset) {
-  return dataset != data::GTSRB;
-}
+constexpr std::pair<const char*, const char*> kPresets[] = {
+    {"seed", R"pb(
+       randaugment_ops: 2
+       randaugment_magnitude: 9
+       crop_padding: 4
+       horizontal_flip: true
+       color_jitter: 0.1
+       rotation_degrees: 15
+       erasing_probability: 0.3
+       cutmix_probability: 0.5
+     )pb"},
+    {"light", R"pb(crop_padding: 4 horizontal_flip: true)pb"},
+    {"none", ""},
+};
 
 absl::StatusOr<AugmentConfig> Preset(const std::string& name,
                                      data::DatasetName dataset) {
-  AugmentConfig config = AllOff();
-  config.set_preset(name);
-  if (name == "none") return config;
-  if (name == "light") {
-    config.set_crop_padding(4);
-    config.set_horizontal_flip(FlipsByDefault(dataset));
-    return config;
-  }
-  if (name == "seed") {
-    config.set_randaugment_ops(2);
-    config.set_randaugment_magnitude(9);
-    config.set_crop_padding(4);
-    config.set_horizontal_flip(FlipsByDefault(dataset));
-    config.set_color_jitter(0.1);
-    config.set_rotation_degrees(15);
-    config.set_erasing_probability(0.3);
-    config.set_cutmix_probability(0.5);
+  for (const auto& [preset, text] : kPresets) {
+    if (name != preset) continue;
+    AugmentConfig config;
+    CHECK(google::protobuf::TextFormat::ParseFromString(kAllOff, &config) &&
+          google::protobuf::TextFormat::MergeFromString(text, &config))
+        << "augment preset " << name << " does not parse";
+    config.set_preset(name);
+    if (dataset == data::GTSRB) config.set_horizontal_flip(false);
     return config;
   }
   return absl::InvalidArgumentError(
@@ -63,8 +68,11 @@ absl::StatusOr<AugmentConfig> Preset(const std::string& name,
 }  // namespace
 
 const std::vector<std::string>& PresetNames() {
-  static const auto* names =
-      new std::vector<std::string>{"seed", "light", "none"};
+  static const auto* names = [] {
+    auto* list = new std::vector<std::string>;
+    for (const auto& [name, text] : kPresets) list->push_back(name);
+    return list;
+  }();
   return *names;
 }
 
