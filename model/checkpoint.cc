@@ -1,5 +1,8 @@
 #include "model/checkpoint.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
@@ -87,8 +90,28 @@ absl::StatusOr<ViTMoE> LoadModel(const std::string& path,
   return model;
 }
 
-absl::Status LoadWeightsInto(ViTMoE& model, const std::string& path) {
+absl::Status LoadWeightsInto(ViTMoE& model, const std::string& path,
+                             const std::string& keep_prefix) {
   ASSIGN_OR_RETURN(ModelFile file, ReadModelFile(path));
+  if (!keep_prefix.empty()) {
+    // The kept tensors are restored from the model itself, so the one
+    // all-or-nothing check covers everything else.
+    TensorRecords records;
+    for (NamedTensor& record : *file.mutable_tensors()) {
+      if (!absl::StartsWith(record.name(), keep_prefix)) {
+        *records.Add() = std::move(record);
+      }
+    }
+    NamedTensors own = ModuleTensors(*model);
+    own.erase(std::remove_if(own.begin(), own.end(),
+                             [&](const auto& named) {
+                               return !absl::StartsWith(named.first,
+                                                        keep_prefix);
+                             }),
+              own.end());
+    AppendRecords(own, &records);
+    *file.mutable_tensors() = std::move(records);
+  }
   return RestoreInto(model, file, path);
 }
 

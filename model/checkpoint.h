@@ -30,11 +30,14 @@ absl::StatusOr<ViTMoE> LoadModel(const std::string& path, torch::Device device);
 // The config stored in a model file (the file is checked whole).
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& path);
 
-// Copies the file's tensors into an existing model. A tensor the model lacks,
-// a model tensor the file lacks, or a shape or dtype mismatch is
-// InvalidArgument naming the tensor and the file, and leaves the model as
-// it was.
-absl::Status LoadWeightsInto(ViTMoE& model, const std::string& path);
+// Copies the file's tensors into an existing model. Tensors whose names
+// start with `keep_prefix` (when not empty) keep the model's own values,
+// whatever the file holds for them: a head initialised afresh for another
+// class count. Any other tensor the model lacks, a model tensor the file
+// lacks, or a shape or dtype mismatch is InvalidArgument naming the tensor
+// and the file, and leaves the model as it was.
+absl::Status LoadWeightsInto(ViTMoE& model, const std::string& path,
+                             const std::string& keep_prefix = "");
 
 }  // namespace vit_moe::model
 

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "common/atomic_file.h"
 #include "common/proto_io.h"
 #include "gmock/gmock.h"
@@ -76,6 +77,67 @@ TEST(CheckpointTest, ShapeMismatchNamesTheTensor) {
   ViTMoE bigger(more_experts);
   status = LoadWeightsInto(bigger, path);
   EXPECT_THAT(status.message(), HasSubstr("router.expert_tokens"));
+}
+
+// Fine-tuning to another class count: everything but the head comes from
+// the file, the head keeps the model's fresh initialisation, and any other
+// mismatch is still refused whole.
+TEST(CheckpointTest, KeptPrefixKeepsTheModelsOwnTensors) {
+  torch::manual_seed(4);
+  ViTMoE five(TinyConfig(BLOCK));
+  const std::string path = TempPath("five_classes.pt");
+  ASSERT_TRUE(SaveModel(path, five).ok());
+
+  ModelConfig three_classes = TinyConfig(BLOCK);
+  three_classes.set_num_classes(3);
+  ViTMoE three(three_classes);
+  torch::Tensor fresh_head = three->named_parameters()["head.weight"].clone();
+  ASSERT_TRUE(LoadWeightsInto(three, path, "head.").ok());
+  EXPECT_TRUE(
+      torch::equal(three->named_parameters()["head.weight"], fresh_head));
+  for (const auto& item : five->named_parameters()) {
+    if (IsHeadParameter(item.key())) continue;
+    EXPECT_TRUE(
+        torch::equal(three->named_parameters()[item.key()], item.value()))
+        << item.key();
+  }
+
+  ModelConfig deeper = three_classes;
+  deeper.set_depth(3);
+  ViTMoE other(deeper);
+  torch::Tensor before = other->named_parameters()["pos_embed"].clone();
+  EXPECT_THAT(LoadWeightsInto(other, path, "head.").message(),
+              HasSubstr("blocks.2."));
+  EXPECT_TRUE(torch::equal(before, other->named_parameters()["pos_embed"]));
+}
+
+TEST(CheckpointTest, ParameterPlacesCoverTheModel) {
+  ModelConfig config = TinyConfig(FFN);
+  config.set_conv_stem_layers(1);
+  ViTMoE model(config);
+  int embedding = 0, head = 0, blocks = 0, rest = 0;
+  for (const auto& item : model->named_parameters()) {
+    const std::string& name = item.key();
+    if (IsEmbeddingParameter(name)) {
+      ++embedding;
+    } else if (IsHeadParameter(name)) {
+      ++head;
+    } else if (BlockIndexOf(name) >= 0) {
+      EXPECT_LT(BlockIndexOf(name), config.depth()) << name;
+      ++blocks;
+    } else {
+      EXPECT_TRUE(absl::StartsWith(name, "norm.")) << name;
+      ++rest;
+    }
+  }
+  // Stem conv, patch weight and bias, position embedding (+ class token).
+  EXPECT_GE(embedding, 4);
+  EXPECT_EQ(head, 2);
+  EXPECT_GT(blocks, 0);
+  EXPECT_EQ(rest, 2);
+  EXPECT_EQ(BlockIndexOf("blocks.12.moe.router.expert_tokens"), 12);
+  EXPECT_EQ(BlockIndexOf("blocksx.1.w"), -1);
+  EXPECT_EQ(BlockIndexOf("blocks.x.w"), -1);
 }
 
 TEST(CheckpointTest, MissingAndExtraTensors) {

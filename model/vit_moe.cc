@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -192,6 +193,24 @@ int64_t CountTrainableParameters(const ViTMoE& model) {
     if (p.requires_grad()) total += p.numel();
   }
   return total;
+}
+
+bool IsEmbeddingParameter(absl::string_view name) {
+  return absl::StartsWith(name, "stem.") ||
+         absl::StartsWith(name, "patch_embed.") || name == "cls_token" ||
+         name == "pos_embed";
+}
+
+int BlockIndexOf(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, "blocks.")) return -1;
+  int index = -1;
+  const absl::string_view digits = name.substr(0, name.find('.'));
+  if (!absl::SimpleAtoi(digits, &index)) return -1;
+  return index;
+}
+
+bool IsHeadParameter(absl::string_view name) {
+  return absl::StartsWith(name, "head.");
 }
 
 std::string DescribeModel(const ViTMoE& model) {

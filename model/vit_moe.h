@@ -23,6 +23,7 @@
 
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "model/attention.h"
 #include "model/layers.h"
 #include "model/model_config.pb.h"
@@ -104,6 +105,15 @@ class ViTMoEImpl : public torch::nn::Module {
 TORCH_MODULE(ViTMoE);
 
 int64_t CountTrainableParameters(const ViTMoE& model);
+
+// Where a parameter sits, by its module path in ViTMoE: the embedding
+// (conv stem, patch projection, class token, position embedding), a
+// transformer block, or the classification head. Fine-tuning freezes and
+// re-initialises by these.
+bool IsEmbeddingParameter(absl::string_view name);
+// The block index of "blocks.<i>.*", -1 for names outside the blocks.
+int BlockIndexOf(absl::string_view name);
+bool IsHeadParameter(absl::string_view name);
 
 // A multi-line description: config, layer plan, parameters per part,
 // analytic forward FLOPs per image.

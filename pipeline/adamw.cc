@@ -13,7 +13,8 @@ AdamW::AdamW(std::vector<ParameterGroup> groups, const OptimizerConfig& config)
       epsilon_(config.epsilon()) {
   for (ParameterGroup& group : groups) {
     for (auto& [name, parameter] : group.parameters) {
-      slots_.push_back(Slot{name, parameter, group.weight_decay, {}, {}, 0});
+      slots_.push_back(
+          Slot{name, parameter, group.weight_decay, group.lr_scale, {}, {}, 0});
     }
   }
 }
@@ -26,9 +27,10 @@ void AdamW::ZeroGrad() {
   }
 }
 
-void AdamW::Step(double lr) {
+void AdamW::Step(double scheduled_lr) {
   torch::NoGradGuard no_grad;
   for (Slot& slot : slots_) {
+    const double lr = scheduled_lr * slot.lr_scale;
     const torch::Tensor& grad = slot.parameter.grad();
     if (!grad.defined()) continue;
     if (!slot.exp_avg.defined()) {

@@ -24,6 +24,10 @@ using model::NamedTensors;
 struct ParameterGroup {
   NamedTensors parameters;
   double weight_decay = 0;
+  // The group's learning rate is this share of the rate given to Step (a
+  // fine-tuned backbone learns slower than its new head); the decay
+  // follows it, as in torch.optim.AdamW's per-group lr.
+  double lr_scale = 1;
 };
 
 class AdamW {
@@ -33,7 +37,8 @@ class AdamW {
 
   // Drops all gradients (undefined, not zero: see the class comment).
   void ZeroGrad();
-  // One update with learning rate `lr` from the current gradients.
+  // One update with learning rate `lr` (times each group's lr_scale) from
+  // the current gradients.
   void Step(double lr);
 
   // Moments and step counts as "<name>/exp_avg", "<name>/exp_avg_sq",
@@ -49,6 +54,7 @@ class AdamW {
     std::string name;
     torch::Tensor parameter;
     double weight_decay;
+    double lr_scale;
     torch::Tensor exp_avg,
         exp_avg_sq;  // same shape as parameter; undefined until first grad
     int64_t step = 0;

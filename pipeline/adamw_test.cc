@@ -16,7 +16,8 @@ OptimizerConfig Betas() {
   return config;
 }
 
-// Same arithmetic as LibTorch's own AdamW, group by group.
+// Same arithmetic as LibTorch's own AdamW, group by group; a group's
+// lr_scale is its own learning rate there.
 TEST(AdamWTest, MatchesTorchAdamWWithParameterGroups) {
   torch::manual_seed(3);
   torch::Tensor a = torch::randn({4, 3}).requires_grad_();
@@ -24,14 +25,14 @@ TEST(AdamWTest, MatchesTorchAdamWWithParameterGroups) {
   torch::Tensor a_ref = a.detach().clone().requires_grad_();
   torch::Tensor b_ref = b.detach().clone().requires_grad_();
 
-  AdamW ours({{{{"a", a}}, 0.1}, {{{"b", b}}, 0.0}}, Betas());
+  AdamW ours({{{{"a", a}}, 0.1}, {{{"b", b}}, 0.2, 0.5}}, Betas());
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(std::vector<torch::Tensor>{a_ref},
                       std::make_unique<torch::optim::AdamWOptions>(
                           torch::optim::AdamWOptions(0.01).weight_decay(0.1)));
   groups.emplace_back(std::vector<torch::Tensor>{b_ref},
                       std::make_unique<torch::optim::AdamWOptions>(
-                          torch::optim::AdamWOptions(0.01).weight_decay(0.0)));
+                          torch::optim::AdamWOptions(0.005).weight_decay(0.2)));
   torch::optim::AdamW reference(std::move(groups),
                                 torch::optim::AdamWOptions(0.01));
 

@@ -39,6 +39,8 @@ constexpr char kTrainDefaults[] = R"pb(
   distributed { backend: "auto" timeout_seconds: 300 }
   log_every_steps: 50
   ema { warmup_power: 0.75 }
+  fine_tune { backbone_lr_scale: 1 }
+  accumulate_steps: 1
 )pb";
 
 void FillTrainDefaults(TrainConfig* config) {
@@ -59,7 +61,11 @@ absl::Status ValidateTrainConfig(const TrainConfig& config,
   check.RequireSet(config.manifest(), "manifest");
   check.RequireSet(config.normalization(), "normalization");
   check.RequireSet(config.output_dir(), "output_dir");
-  check.RequireSet(config.model().preset(), "model.preset");
+  const FineTuneConfig& fine_tune = config.fine_tune();
+  // A fine-tuning run takes its architecture from the model it loads.
+  if (fine_tune.init_from().empty()) {
+    check.RequireSet(config.model().preset(), "model.preset");
+  }
 
   const OptimizerConfig& opt = config.optimizer();
   check.Positive(opt.learning_rate(), "optimizer.learning_rate");
@@ -102,6 +108,23 @@ absl::Status ValidateTrainConfig(const TrainConfig& config,
                     "early_stopping.patience");
   check.InHalfOpenRange(config.early_stopping().min_delta(), 0, 1,
                         "early_stopping.min_delta");
+  check.NonNegative(fine_tune.freeze_blocks(), "fine_tune.freeze_blocks");
+  check.Positive(fine_tune.backbone_lr_scale(), "fine_tune.backbone_lr_scale");
+  const bool adapts = fine_tune.freeze_embedding() ||
+                      fine_tune.freeze_blocks() > 0 ||
+                      fine_tune.backbone_lr_scale() != 1;
+  check.Require(!adapts || !fine_tune.init_from().empty(),
+                "fine_tune.init_from",
+                "must name the model to fine-tune when fine_tune freezes "
+                "layers or scales the backbone's learning rate",
+                "\"\"");
+  check.Positive(config.accumulate_steps(), "accumulate_steps");
+  check.Require(config.accumulate_steps() <= 0 ||
+                    config.batch_size() % config.accumulate_steps() == 0,
+                "accumulate_steps",
+                absl::StrCat("must divide batch_size (", config.batch_size(),
+                             ") into equal micro-batches"),
+                absl::StrCat(config.accumulate_steps()));
   return check.status();
 }
 

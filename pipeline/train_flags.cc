@@ -37,6 +37,11 @@ ABSL_FLAG(std::optional<std::string>, precision, std::nullopt,
           "Overrides precision: float32; bf16_mixed (bf16 autocast where "
           "the device computes bf16 natively, float32 elsewhere); or "
           "fp16_mixed (CUDA: fp16 autocast with dynamic loss scaling).");
+ABSL_FLAG(std::optional<std::string>, init_from, std::nullopt,
+          "Overrides fine_tune.init_from: fine-tune the model file (a "
+          "best_model.pt) instead of training from scratch; the "
+          "architecture comes from it, a head for another class count "
+          "starts afresh.");
 ABSL_FLAG(std::optional<int>, checkpoint_every_steps, std::nullopt,
           "Overrides checkpoint_every_steps (0 = epoch ends only).");
 ABSL_FLAG(std::vector<std::string>, set, {},
@@ -77,6 +82,9 @@ absl::Status ApplyFlagOverrides(TrainConfig* config) {
   if (auto v = absl::GetFlag(FLAGS_precision)) {
     ASSIGN_OR_RETURN(Precision precision, ParsePrecision(*v));
     config->set_precision(precision);
+  }
+  if (auto v = absl::GetFlag(FLAGS_init_from)) {
+    config->mutable_fine_tune()->set_init_from(*v);
   }
   if (auto v = absl::GetFlag(FLAGS_checkpoint_every_steps)) {
     config->set_checkpoint_every_steps(*v);

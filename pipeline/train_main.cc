@@ -31,11 +31,21 @@ absl::Status Run() {
   config.set_manifest(data::ResolveUserPath(config.manifest()));
   config.set_normalization(data::ResolveUserPath(config.normalization()));
   config.set_output_dir(data::ResolveUserPath(config.output_dir()));
+  config.mutable_fine_tune()->set_init_from(
+      data::ResolveUserPath(config.fine_tune().init_from()));
   RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
       "output_dir", config.output_dir(),
       {{"config", config_path},
        {"manifest", config.manifest()},
-       {"normalization", config.normalization()}}));
+       {"normalization", config.normalization()},
+       {"init_from", config.fine_tune().init_from()}}));
+  if (!config.fine_tune().init_from().empty()) {
+    // The run rewrites best_model.pt in its output_dir: fine-tuning a
+    // model file from there would replace what it started from.
+    RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
+        "init_from", config.fine_tune().init_from(),
+        {{"output_dir", config.output_dir()}}));
+  }
 
   TrainOptions options;
   options.config_path = config_path;

@@ -36,6 +36,7 @@
 #include "pipeline/distributed/communicator.h"
 #include "pipeline/ema.h"
 #include "pipeline/epoch_stats.h"
+#include "pipeline/fine_tune.h"
 #include "pipeline/grad_scaler.h"
 #include "pipeline/loss.h"
 #include "pipeline/progress.h"
@@ -63,6 +64,7 @@ TrainConfig ComparableForResume(TrainConfig config) {
   // Inputs are compared by digest (TrainingCheckpoint.input_sha256).
   config.clear_manifest();
   config.clear_normalization();
+  config.mutable_fine_tune()->clear_init_from();
   config.set_checkpoint_every_steps(0);
   config.set_log_every_steps(0);
   // Parameters, optimizer state and checkpoints are float32 in every
@@ -101,6 +103,14 @@ class Trainer {
       for (const auto& [name, p] : group.parameters) parameters_.push_back(p);
     }
     resume_ = options.resume;
+    const model::ModelConfig& model = config_.model();
+    bool has_moe = false;
+    for (int layer = 0; layer < model.depth(); ++layer) {
+      has_moe = has_moe || model::IsMoeLayer(model, layer);
+    }
+    balances_across_micro_batches_ = config_.accumulate_steps() > 1 &&
+                                     model.moe().balance_loss_weight() > 0 &&
+                                     has_moe;
   }
 
   absl::StatusOr<TrainingRun> Run();
@@ -109,7 +119,22 @@ class Trainer {
   data::LoaderOptions TrainLoaderOptions(int64_t start_batch) const;
   absl::Status Restore();
   absl::Status TrainEpoch(int epoch);
+  // One optimizer step on `batch`, in accumulate_steps micro-batches.
   absl::Status Step(const data::Batch& batch, int epoch);
+  struct BatchRouting {
+    // Packed routing statistics (model::PackRoutingStatistics) of the whole
+    // global batch; undefined when each forward balances its own batch.
+    torch::Tensor mean;
+    // Generator states before each micro-batch's routing forward.
+    std::vector<TrainingCheckpoint> replay;
+  };
+  // With several micro-batches and a balance loss, the balance loss of the
+  // whole batch needs every micro-batch's routing before the first
+  // backward: a forward pass without gradients collects it (one collective
+  // over ranks), recording the generator states so the gradient passes
+  // draw, and so route, the same.
+  absl::StatusOr<BatchRouting> RouteWholeBatch(
+      const std::vector<torch::Tensor>& micro_batches);
   // fp16_mixed: unscales the gradients, updates the loss scale in state_
   // and returns whether the step may be applied (false: they overflowed).
   bool UnscaleGradients();
@@ -159,6 +184,9 @@ class Trainer {
   ProgressReporter progress_;
   std::unique_ptr<LearningRateSchedule> schedule_;
   int64_t steps_per_epoch_ = 0;
+  // accumulate_steps > 1, a balance loss and MoE layers: see
+  // RouteWholeBatch.
+  bool balances_across_micro_batches_ = false;
   double forward_flops_ = 0;
   double matmul_peak_ = 0;
 
@@ -314,14 +342,20 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
   state_.mutable_resolved_config()->clear_output_dir();
   state_.mutable_resolved_config()->clear_manifest();
   state_.mutable_resolved_config()->clear_normalization();
+  state_.mutable_resolved_config()->mutable_fine_tune()->clear_init_from();
   for (const InputDigest& input : setup_.inputs) {
-    if (input.role() == "manifest" || input.role() == "normalization") {
+    if (input.role() == "manifest" || input.role() == "normalization" ||
+        input.role() == "init_from") {
       (*state_.mutable_input_sha256())[input.role()] = input.sha256();
     }
   }
   numeric_environment_ = CaptureNumericEnvironment(
       setup_.threads, setup_.device.str(), precision_.name);
   progress_.Line(DescribeNumericEnvironment(numeric_environment_));
+  if (setup_.fine_tune.has_value()) {
+    progress_.Line(DescribeFineTune(config_.fine_tune(), *setup_.fine_tune,
+                                    config_.model().num_classes()));
+  }
   if (resume_) {
     RETURN_IF_ERROR(Restore());
     // Resuming a finished run changes nothing: its record stays as written.
@@ -499,6 +533,28 @@ bool Trainer::UnscaleGradients() {
   return finite;
 }
 
+absl::StatusOr<Trainer::BatchRouting> Trainer::RouteWholeBatch(
+    const std::vector<torch::Tensor>& micro_batches) {
+  BatchRouting whole;
+  if (!balances_across_micro_batches_) return whole;
+  torch::NoGradGuard no_grad;
+  for (const torch::Tensor& images : micro_batches) {
+    CaptureGeneratorStates(setup_.device, &whole.replay.emplace_back());
+    model::ModelOutput out;
+    {
+      model::AutocastScope autocast(precision_, setup_.device);
+      out = model_->forward(images);
+    }
+    torch::Tensor packed = model::PackRoutingStatistics(out.routing);
+    whole.mean = whole.mean.defined() ? whole.mean + packed : packed;
+  }
+  // Equal micro-batches and equal ranks: the mean of their means.
+  whole.mean /= static_cast<double>(micro_batches.size());
+  RETURN_IF_ERROR(SumOverRanks(whole.mean));
+  whole.mean /= world_.world_size;
+  return whole;
+}
+
 absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
   const int64_t step = state_.global_step();
   const double lr = schedule_->At(step);
@@ -518,35 +574,71 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
       mixed.images.to(setup_.device, /*non_blocking=*/true);  // [B, C, H, W]
   torch::Tensor targets =
       mixed.targets.to(setup_.device, /*non_blocking=*/true);  // [B, classes]
+  const int64_t parts = config_.accumulate_steps();
+  const std::vector<torch::Tensor> image_parts = images.chunk(parts);
+  const std::vector<torch::Tensor> target_parts = targets.chunk(parts);
+  ASSIGN_OR_RETURN(BatchRouting whole, RouteWholeBatch(image_parts));
 
-  model::ModelOutput out;
-  {
-    model::AutocastScope autocast(precision_, setup_.device);
-    out = model_->forward(images);
-  }
-  RETURN_IF_ERROR(BalanceGlobalBatch(&out));
-  torch::Tensor loss = SmoothedSoftTargetCrossEntropy(
-      out.logits, targets, config_.label_smoothing());
-  torch::Tensor total =
-      out.aux_loss.defined() ? loss + out.aux_loss.to(torch::kFloat32) : loss;
-  const double loss_value = loss.item<double>();
-  const double total_value = total.item<double>();
-  if (!std::isfinite(total_value)) {
-    return Diverged(absl::StrCat("loss is ", total_value));
-  }
-
+  StepStats stats;
+  stats.images = batch.labels.size(0);
   optimizer_.ZeroGrad();
-  try {
-    (scaler_ != nullptr ? scaler_->Scale(total) : total).backward();
-  } catch (const c10::Error& error) {
-    return absl::AbortedError(
-        absl::StrCat("step ", step + 1,
-                     ": backward failed: ", error.what_without_backtrace()));
-  } catch (const std::exception& error) {
-    // Anomaly detection (DEBUG) raises a std::runtime_error here, naming
-    // the backward function that returned NaN.
-    return absl::AbortedError(
-        absl::StrCat("step ", step + 1, ": backward failed: ", error.what()));
+  for (int64_t part = 0; part < parts; ++part) {
+    if (!whole.replay.empty()) {
+      // The draws (dropout, router noise) of the routing pass, so this
+      // forward routes as that pass did.
+      RETURN_IF_ERROR(
+          RestoreGeneratorStates(setup_.device, whole.replay[part]));
+    }
+    model::ModelOutput out;
+    {
+      model::AutocastScope autocast(precision_, setup_.device);
+      out = model_->forward(image_parts[part]);
+    }
+    if (whole.mean.defined()) {
+      out.routing = model::GlobalRoutingStatistics(out.routing, whole.mean);
+      model::SetAuxLosses(config_.model().moe().balance_loss_weight(), &out);
+    } else {
+      RETURN_IF_ERROR(BalanceGlobalBatch(&out));
+    }
+    torch::Tensor loss = SmoothedSoftTargetCrossEntropy(
+        out.logits, target_parts[part], config_.label_smoothing());
+    torch::Tensor total =
+        out.aux_loss.defined() ? loss + out.aux_loss.to(torch::kFloat32) : loss;
+    const double total_value = total.item<double>();
+    if (!std::isfinite(total_value)) {
+      return Diverged(absl::StrCat("loss is ", total_value));
+    }
+    // Each micro-batch's mean enters the whole batch's mean with 1/parts.
+    if (parts > 1) total = total / static_cast<double>(parts);
+    try {
+      (scaler_ != nullptr ? scaler_->Scale(total) : total).backward();
+    } catch (const c10::Error& error) {
+      return absl::AbortedError(
+          absl::StrCat("step ", step + 1,
+                       ": backward failed: ", error.what_without_backtrace()));
+    } catch (const std::exception& error) {
+      // Anomaly detection (DEBUG) raises a std::runtime_error here, naming
+      // the backward function that returned NaN.
+      return absl::AbortedError(
+          absl::StrCat("step ", step + 1, ": backward failed: ", error.what()));
+    }
+    {
+      torch::NoGradGuard no_grad;
+      stats.correct += out.logits.argmax(1)
+                           .eq(target_parts[part].argmax(1))
+                           .sum()
+                           .item<int64_t>();
+    }
+    stats.loss += loss.item<double>() / parts;
+    stats.balance_loss += ScalarOrZero(out.balance_loss) / parts;
+    stats.aux_loss += ScalarOrZero(out.aux_loss) / parts;
+    for (size_t layer = 0; layer < out.expert_load.size(); ++layer) {
+      if (stats.expert_load.size() <= layer) {
+        stats.expert_load.push_back(out.expert_load[layer].detach());
+      } else {
+        stats.expert_load[layer] += out.expert_load[layer].detach();
+      }
+    }
   }
   RETURN_IF_ERROR(comm_.AverageGradients(parameters_));
   // Every rank holds the same averaged gradients, so all skip together.
@@ -563,29 +655,18 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
     if (ema_ != nullptr) ema_->Update(step + 1);
   }
 
-  StepStats stats;
-  stats.images = batch.labels.size(0);
-  {
-    torch::NoGradGuard no_grad;
-    stats.correct =
-        out.logits.argmax(1).eq(targets.argmax(1)).sum().item<int64_t>();
-  }
-  stats.loss = loss_value;
-  stats.balance_loss = ScalarOrZero(out.balance_loss);
-  stats.aux_loss = ScalarOrZero(out.aux_loss);
   stats.grad_norm = grad_norm;
   stats.learning_rate = lr;
-  stats.expert_load = out.expert_load;
+  if (config_.debug().enabled()) {
+    progress_.Line(absl::StrFormat(
+        "step %d loss %.5f balance %.5f grad_norm %.4g lr %.3g routing %s",
+        step + 1, stats.loss, stats.balance_loss, grad_norm, lr,
+        FormatRouting(stats.expert_load)));
+  }
   RETURN_IF_ERROR(GatherStepStats(&stats));
   Accumulate(stats, state_.mutable_partial_epoch());
   state_.set_global_step(step + 1);
   state_.set_next_batch(batch.batch_index + 1);
-  if (config_.debug().enabled()) {
-    progress_.Line(absl::StrFormat(
-        "step %d loss %.5f balance %.5f grad_norm %.4g lr %.3g routing %s",
-        step + 1, loss_value, stats.balance_loss, grad_norm, lr,
-        FormatRouting(out.expert_load)));
-  }
   return absl::OkStatus();
 }
 
@@ -809,6 +890,8 @@ TrainingRun Trainer::Report() const {
     run.set_final_loss_scale(state_.loss_scale().scale());
   }
   run.set_world_size(world_.world_size);
+  if (setup_.fine_tune.has_value())
+    *run.mutable_fine_tune() = *setup_.fine_tune;
   *run.mutable_timing() = timing_;
   run.mutable_timing()->set_wall_seconds(SecondsSince(run_start_));
   run.mutable_timing()->set_peak_resident_bytes(PeakResidentBytes());
@@ -820,11 +903,14 @@ TrainingRun Trainer::Report() const {
 absl::StatusOr<TrainingRun> RunTraining(const TrainConfig& config,
                                         const TrainOptions& options) {
   const distributed::WorldInfo& world = options.world;
-  if (config.batch_size() % world.world_size != 0) {
+  if (config.batch_size() % (world.world_size * config.accumulate_steps()) !=
+      0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "batch_size ", config.batch_size(), " does not divide over WORLD_SIZE ",
-        world.world_size,
-        " ranks: each rank takes an equal slice of every global batch"));
+        world.world_size, " ranks x accumulate_steps ",
+        config.accumulate_steps(),
+        ": each rank takes an equal slice of every global batch, in equal "
+        "micro-batches"));
   }
   ASSIGN_OR_RETURN(
       std::unique_ptr<TrainingSetup> setup,

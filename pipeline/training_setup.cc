@@ -11,6 +11,7 @@
 #include "data/normalization.h"
 #include "model/config.h"
 #include "pipeline/device.h"
+#include "pipeline/fine_tune.h"
 
 namespace vit_moe::pipeline {
 namespace {
@@ -25,33 +26,40 @@ absl::StatusOr<InputDigest> DigestOf(const std::string& role,
   return digest;
 }
 
-// Names every trainable parameter of the model's two AdamW groups; a
-// parameter in neither or both is a model bug.
+// Names every trainable parameter into AdamW's groups: decay and no decay,
+// each split into backbone and head when their learning rates differ. A
+// trainable parameter in neither of the model's decay lists, or in both,
+// is a model bug.
 std::vector<ParameterGroup> NameGroups(model::ViTMoE& model,
-                                       double weight_decay) {
+                                       double weight_decay,
+                                       double backbone_lr_scale) {
   std::map<const void*, std::string> names;
   for (const auto& item : model->named_parameters(/*recurse=*/true)) {
     if (item.value().requires_grad()) {
       names[item.value().unsafeGetTensorImpl()] = item.key();
     }
   }
-  std::vector<ParameterGroup> groups(2);
-  groups[0].weight_decay = weight_decay;
-  groups[1].weight_decay = 0;
-  size_t assigned = 0;
-  auto add = [&](const std::vector<torch::Tensor>& params,
-                 ParameterGroup* group) {
+  const bool split_head = backbone_lr_scale != 1;
+  std::vector<ParameterGroup> groups;
+  auto add = [&](const std::vector<torch::Tensor>& params, double decay) {
+    ParameterGroup backbone{{}, decay, split_head ? backbone_lr_scale : 1};
+    ParameterGroup head{{}, decay, 1};
     for (const torch::Tensor& p : params) {
+      if (!p.requires_grad()) continue;
       auto it = names.find(p.unsafeGetTensorImpl());
       CHECK(it != names.end()) << "parameter outside named_parameters() or "
                                   "listed twice in the AdamW groups";
-      group->parameters.emplace_back(it->second, p);
+      ParameterGroup& group =
+          split_head && model::IsHeadParameter(it->second) ? head : backbone;
+      group.parameters.emplace_back(it->second, p);
       names.erase(it);
-      ++assigned;
+    }
+    for (ParameterGroup* group : {&backbone, &head}) {
+      if (!group->parameters.empty()) groups.push_back(std::move(*group));
     }
   };
-  add(model->decay_parameters(), &groups[0]);
-  add(model->no_decay_parameters(), &groups[1]);
+  add(model->decay_parameters(), weight_decay);
+  add(model->no_decay_parameters(), 0);
   CHECK(names.empty()) << "parameter " << names.begin()->second
                        << " is in neither AdamW group";
   return groups;
@@ -139,21 +147,37 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
     *target = *split;
   }
 
-  model::ModelConfig model_config = config.model();
-  absl::Status fitted =
-      FitModelToDataset(setup->store.manifest(), &model_config);
-  if (!fitted.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.manifest(), ": ", fitted.message()));
-  }
-  // The model and augment sections are checked once the dataset fills
-  // their dataset-dependent fields; their errors name the config file.
+  // The model, augment and fine_tune sections are checked once the
+  // dataset fills their dataset-dependent fields; errors name the config.
   const auto in_config = [&](const absl::Status& status) {
     return absl::Status(
         status.code(),
         absl::StrCat(config_path.empty() ? "the training config" : config_path,
                      ": ", status.message()));
   };
+  model::ModelConfig model_config = config.model();
+  const FineTuneConfig& fine_tune = config.fine_tune();
+  if (!fine_tune.init_from().empty()) {
+    setup->fine_tune.emplace();
+    absl::StatusOr<model::ModelConfig> loaded =
+        FineTuneModelConfig(config, &*setup->fine_tune);
+    if (!loaded.ok()) return in_config(loaded.status());
+    model_config = *std::move(loaded);
+    ASSIGN_OR_RETURN(InputDigest digest,
+                     DigestOf("init_from", fine_tune.init_from()));
+    setup->fine_tune->set_init_from_sha256(digest.sha256());
+    setup->inputs.push_back(digest);
+  }
+  absl::Status fitted =
+      FitModelToDataset(setup->store.manifest(), &model_config);
+  if (!fitted.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        config.manifest(), ": ", fitted.message(),
+        fine_tune.init_from().empty()
+            ? ""
+            : absl::StrCat(" (the architecture of fine_tune.init_from ",
+                           fine_tune.init_from(), ")")));
+  }
   absl::StatusOr<model::ModelConfig> resolved_model =
       model::ResolveModelConfig(model_config);
   if (!resolved_model.ok()) return in_config(resolved_model.status());
@@ -169,9 +193,15 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
   // dropout and drop-path continue from there.
   torch::manual_seed(config.seed());
   setup->model = model::ViTMoE(*resolved_model);
+  if (setup->fine_tune.has_value()) {
+    absl::Status started =
+        StartFineTune(fine_tune, setup->model, &*setup->fine_tune);
+    if (!started.ok()) return in_config(started);
+  }
   setup->model->to(setup->device);
   setup->model->train();
-  setup->groups = NameGroups(setup->model, config.optimizer().weight_decay());
+  setup->groups = NameGroups(setup->model, config.optimizer().weight_decay(),
+                             fine_tune.backbone_lr_scale());
   return setup;
 }
 

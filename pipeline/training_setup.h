@@ -1,8 +1,9 @@
 // Everything a training run needs before its first step, built from a
 // validated TrainConfig: the device and threads, the dataset store and
 // normalisation (checked against each other), the resolved model and
-// augmentation configs, the initialised model, and AdamW's parameter
-// groups. Input digests are collected here, as each input is read.
+// augmentation configs, the initialised (or fine-tuning's loaded) model,
+// and AdamW's parameter groups. Input digests are collected here, as each input
+// is read.
 #ifndef VIT_MOE_PIPELINE_TRAINING_SETUP_H_
 #define VIT_MOE_PIPELINE_TRAINING_SETUP_H_
 
@@ -37,10 +38,14 @@ struct TrainingSetup {
   const data::SplitData* validation = nullptr;
   std::optional<augment::Augmenter> augmenter;
   model::ViTMoE model{nullptr};
-  // Decay group first, then the no-decay group (norms, biases, position
-  // embedding, class token, router tokens), parameters named.
+  // AdamW groups of the trainable parameters, named: decay, then no decay
+  // (norms, biases, position embedding, class token, router tokens); with
+  // fine_tune.backbone_lr_scale != 1 each split again into backbone and
+  // head. Frozen parameters are in none.
   std::vector<ParameterGroup> groups;
   std::vector<InputDigest> inputs;
+  // Set when fine_tune.init_from started the model from a file.
+  std::optional<FineTuneRecord> fine_tune;
 };
 
 // `config_path` (may be empty) is recorded as the "config" input;
