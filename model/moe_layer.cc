@@ -44,6 +44,10 @@ MoeLayerImpl::Routed MoeLayerImpl::Route(const torch::Tensor& x) {
   r.gates = routing.gates;
   r.plan = PlanDispatch(routing.top_experts, routing.gates, e,
                         ExpertCapacity(config_.capacity_factor(), b * n, k, e));
+  out.diagnostics.dropped_fraction =
+      torch::logical_not(r.plan.keep).to(torch::kFloat).mean();
+  out.diagnostics.router_entropy = RouterEntropy(routing.probs);
+  out.diagnostics.z_loss = out.z_loss.detach().to(torch::kFloat);
   return r;
 }
 

@@ -27,6 +27,16 @@
 
 namespace vit_moe::model {
 
+// One layer's routing of a batch, for monitoring: detached float scalars
+// left on the layer's device, so the forward pass never waits for the host
+// (the trainer reads all layers' at once).
+struct MoeDiagnostics {
+  torch::Tensor dropped_fraction;  // share of the T*K top-k slots dropped by
+                                   // the capacity limit; 0 when dropless
+  torch::Tensor router_entropy;    // RouterEntropy of the probabilities
+  torch::Tensor z_loss;            // unweighted, as MoeOutput::z_loss
+};
+
 struct MoeOutput {
   torch::Tensor delta;           // [B, N, D], no residual
   RoutingStatistics routing;     // of this batch alone
@@ -38,6 +48,7 @@ struct MoeOutput {
   torch::Tensor router_l2;       // scalar, ||router weight||_F
   torch::Tensor expert_load;     // [E] float, top-k assignments per expert
   torch::Tensor top_experts;     // [B, N, K] int64
+  MoeDiagnostics diagnostics;
 };
 
 class MoeLayerImpl : public torch::nn::Module {

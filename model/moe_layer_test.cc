@@ -193,6 +193,70 @@ TEST(MoeLayerTest, RouterNoiseOnlyInTrainingAndSeeded) {
   EXPECT_FALSE(torch::allclose(first, clean));
 }
 
+// A dropped slot is one beyond an expert's capacity, whichever slots the
+// plan prefers: the count needs no knowledge of the dispatch order.
+TEST(MoeLayerTest, DroppedFractionCountsSlotsBeyondCapacity) {
+  torch::manual_seed(13);
+  ModelConfig config = TinyConfig(FFN);
+  const int64_t b = 3, n = TokensPerImage(config), k = 2, e = 4;
+  const torch::Tensor x = torch::randn({b, n, 16});
+  MoeLayer dropless(config);
+  EXPECT_EQ(dropless->forward(x).diagnostics.dropped_fraction.item<double>(),
+            0.0);
+
+  config.mutable_moe()->set_capacity_factor(0.5);
+  MoeLayer limited(config);
+  const MoeOutput out = limited->forward(x);
+  const int64_t capacity = ExpertCapacity(0.5, b * n, k, e);
+  ASSERT_GT(capacity, 0);
+  double dropped = 0;
+  for (int64_t i = 0; i < e; ++i) {
+    dropped +=
+        std::max<double>(0, out.expert_load[i].item<double>() - capacity);
+  }
+  ASSERT_GT(dropped, 0);
+  EXPECT_NEAR(out.diagnostics.dropped_fraction.item<double>(),
+              dropped / (b * n * k), 1e-7);
+}
+
+TEST(MoeLayerTest, DiagnosticsReadTheLayersRouting) {
+  for (RouterKind kind : {EXPERT_TOKEN, LINEAR}) {
+    torch::manual_seed(kind == LINEAR ? 41 : 42);
+    ModelConfig config = TinyConfig(FFN);
+    config.mutable_moe()->set_router_kind(kind);
+    MoeLayer layer(config);
+    const torch::Tensor x = torch::randn({2, TokensPerImage(config), 16});
+    const MoeOutput out = layer->forward(x);
+    const torch::Tensor probs =
+        layer->router->forward(x.reshape({-1, 16})).probs;
+    const double entropy = out.diagnostics.router_entropy.item<double>();
+    EXPECT_NEAR(entropy, (-probs * probs.log()).sum(-1).mean().item<double>(),
+                1e-6);
+    EXPECT_LT(entropy, std::log(4.0));
+    EXPECT_FALSE(out.diagnostics.router_entropy.requires_grad());
+    EXPECT_NEAR(out.diagnostics.z_loss.item<double>(),
+                out.z_loss.item<double>(), 1e-7);
+    EXPECT_FALSE(out.diagnostics.z_loss.requires_grad());
+    // Zero router weights give equal logits: uniform routing.
+    {
+      torch::NoGradGuard no_grad;
+      layer->router->weight().zero_();
+    }
+    EXPECT_NEAR(layer->forward(x).diagnostics.router_entropy.item<double>(),
+                std::log(4.0), 1e-6);
+  }
+}
+
+TEST(AuxLossTest, RouterEntropyHandComputed) {
+  // A certain token adds 0 (its zero probabilities too, not NaN).
+  const torch::Tensor probs =
+      torch::tensor({{0.5, 0.5, 0.0}, {1.0, 0.0, 0.0}, {0.7, 0.2, 0.1}});
+  const double third =
+      -(0.7 * std::log(0.7) + 0.2 * std::log(0.2) + 0.1 * std::log(0.1));
+  EXPECT_NEAR(RouterEntropy(probs).item<double>(),
+              (std::log(2.0) + 0.0 + third) / 3.0, 1e-6);
+}
+
 double BalanceOf(const torch::Tensor& probs, const torch::Tensor& top) {
   return BalanceLoss(ComputeRoutingStatistics(probs, top)).item<double>();
 }

@@ -113,4 +113,10 @@ torch::Tensor ZLoss(const torch::Tensor& logits) {
   return torch::logsumexp(logits, -1).pow(2).mean();
 }
 
+torch::Tensor RouterEntropy(const torch::Tensor& probs) {
+  const torch::Tensor p = probs.detach().to(torch::kFloat);
+  // xlogy: an expert with probability 0 adds 0, not 0 * -inf.
+  return -torch::xlogy(p, p).sum(-1).mean();
+}
+
 }  // namespace vit_moe::model

@@ -78,6 +78,11 @@ std::vector<RoutingStatistics> GlobalRoutingStatistics(
 // Router z-loss: mean over tokens of logsumexp(logits)^2.
 torch::Tensor ZLoss(const torch::Tensor& logits);
 
+// Mean over tokens of the entropy -sum_e p_e ln p_e of probs [T, E], in
+// nats: ln E for uniform routing, 0 when every token is certain. Detached
+// float scalar, for monitoring.
+torch::Tensor RouterEntropy(const torch::Tensor& probs);
+
 // [E] float: how many of the T*K top-k assignments went to each expert.
 torch::Tensor ExpertLoad(const torch::Tensor& top_experts, int64_t num_experts);
 

@@ -137,6 +137,7 @@ ModelOutput ViTMoEImpl::forward(const torch::Tensor& images) {
     penalties.push_back(moe.router_penalty);
     out.expert_load.push_back(moe.expert_load);
     out.top_experts.push_back(moe.top_experts);
+    out.diagnostics.push_back(moe.diagnostics);
   }
   x = norm_->forward(x);
   torch::Tensor pooled;  // [B, D]

@@ -38,6 +38,8 @@ struct ModelOutput {
   std::vector<RoutingStatistics> routing;
   std::vector<torch::Tensor> expert_load;  // per MoE layer: [E] float
   std::vector<torch::Tensor> top_experts;  // per MoE layer: [B, N, K] int64
+  // Per MoE layer, of this process's batch alone (never globalised).
+  std::vector<MoeDiagnostics> diagnostics;
   // Scalars averaged over MoE layers: the weighted z-loss + router L2, the
   // unweighted balance loss of `routing`, and aux_loss = balance weight x
   // balance_loss + router_penalty.

@@ -58,6 +58,11 @@ TEST(ViTMoETest, ForwardShapesOnFashionMnistSizedInput) {
     EXPECT_EQ(out.expert_load[i].sum().item<double>(), 3 * 49 * 2);
     EXPECT_EQ(out.top_experts[i].sizes(), (std::vector<int64_t>{3, 49, 2}));
   }
+  ASSERT_EQ(out.diagnostics.size(), 3u);
+  for (const MoeDiagnostics& layer : out.diagnostics) {
+    EXPECT_EQ(layer.router_entropy.dim(), 0);
+    EXPECT_FALSE(layer.z_loss.requires_grad());
+  }
   ASSERT_EQ(out.routing.size(), 3u);
   const double weight = model->config().moe().balance_loss_weight();
   EXPECT_GT(weight, 0);

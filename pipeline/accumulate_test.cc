@@ -85,6 +85,14 @@ TEST(AccumulateTest, MicroBatchesMatchOneStepOnTheWholeBatch) {
     EXPECT_NEAR(b.grad_norm(), a.grad_norm(), 1e-4 * a.grad_norm())
         << "epoch " << e + 1;
     EXPECT_NEAR(b.learning_rate(), a.learning_rate(), 1e-12);
+    ASSERT_EQ(b.expert_load_size(), a.expert_load_size());
+    for (int layer = 0; layer < a.expert_load_size(); ++layer) {
+      const LayerExpertLoad& x = a.expert_load(layer);
+      const LayerExpertLoad& y = b.expert_load(layer);
+      EXPECT_NEAR(y.router_entropy(), x.router_entropy(), 1e-5);
+      EXPECT_NEAR(y.z_loss(), x.z_loss(), 1e-5);
+      EXPECT_NEAR(y.load_imbalance(), x.load_imbalance(), 1e-9);
+    }
   }
   model::NamedTensors a = FinalModel("whole");
   model::NamedTensors b = FinalModel("micro");

@@ -1,5 +1,6 @@
 #include "pipeline/curves.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/plot.h"
 #include "common/status_macros.h"
 
@@ -16,6 +17,15 @@ absl::Status WriteCurves(const std::string& output_dir,
   const bool ema = run.resolved_config().ema().decay() > 0;
   Series balance{"balance loss", {}, {}};
   Series aux{"weighted aux loss", {}, {}};
+  Series val_balance{"validation balance", {}, {}};
+  // Per MoE layer: router entropy, then load imbalance.
+  std::vector<Series> routing;
+  for (const LayerExpertLoad& layer : run.epochs(0).expert_load()) {
+    routing.push_back(
+        {absl::StrCat("layer ", layer.layer(), " entropy"), {}, {}});
+    routing.push_back(
+        {absl::StrCat("layer ", layer.layer(), " imbalance"), {}, {}});
+  }
   for (const EpochMetrics& m : run.epochs()) {
     double x = m.epoch();
     train_loss.x.push_back(x);
@@ -26,7 +36,17 @@ absl::Status WriteCurves(const std::string& output_dir,
     balance.y.push_back(m.balance_loss());
     aux.x.push_back(x);
     aux.y.push_back(m.aux_loss());
+    for (int layer = 0; layer < m.expert_load_size(); ++layer) {
+      Series& entropy = routing[2 * layer];
+      Series& imbalance = routing[2 * layer + 1];
+      entropy.x.push_back(x);
+      entropy.y.push_back(m.expert_load(layer).router_entropy());
+      imbalance.x.push_back(x);
+      imbalance.y.push_back(m.expert_load(layer).load_imbalance());
+    }
     if (m.has_validation()) {
+      val_balance.x.push_back(x);
+      val_balance.y.push_back(m.validation_balance_loss());
       val_loss.x.push_back(x);
       val_loss.y.push_back(m.validation_loss());
       val_acc.x.push_back(x);
@@ -58,8 +78,14 @@ absl::Status WriteCurves(const std::string& output_dir,
   unit.y_max = 1;
   RETURN_IF_ERROR(PlotLines(output_dir + "/accuracy.png", "Accuracy", "epoch",
                             "accuracy", accuracies, unit));
-  return PlotLines(output_dir + "/balance_loss.png", "MoE balance loss",
-                   "epoch", "loss", {balance, aux}, with_markers);
+  std::vector<Series> balances = {balance, aux};
+  if (!val_balance.x.empty()) balances.push_back(val_balance);
+  RETURN_IF_ERROR(PlotLines(output_dir + "/balance_loss.png",
+                            "MoE balance loss", "epoch", "loss", balances,
+                            with_markers));
+  return PlotLines(output_dir + "/routing.png", "MoE routing", "epoch",
+                   "entropy (nats), imbalance (max/mean)", routing,
+                   with_markers);
 }
 
 }  // namespace vit_moe::pipeline

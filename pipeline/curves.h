@@ -1,6 +1,7 @@
-// Training curves as PNG files (common/plot.h, PLplot): loss.png,
-// accuracy.png and balance_loss.png in the output folder, train and
-// validation against epoch.
+// Training curves as PNG files (common/plot.h, PLplot) in the output folder,
+// against epoch: loss.png, accuracy.png and balance_loss.png (train and
+// validation), and routing.png (each MoE layer's router entropy and load
+// imbalance).
 #ifndef VIT_MOE_PIPELINE_CURVES_H_
 #define VIT_MOE_PIPELINE_CURVES_H_
 

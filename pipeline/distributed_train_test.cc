@@ -191,6 +191,12 @@ TEST_F(DistributedTrainTest, TwoGlooRanksEqualEachOtherAndOneProcess) {
       for (int k = 0; k < x.expert_load(l).share_size(); ++k) {
         EXPECT_DOUBLE_EQ(x.expert_load(l).share(k), y.expert_load(l).share(k));
       }
+      // Means of the ranks' equal halves: the whole batch's.
+      EXPECT_NEAR(x.expert_load(l).router_entropy(),
+                  y.expert_load(l).router_entropy(), 1e-5);
+      EXPECT_NEAR(x.expert_load(l).z_loss(), y.expert_load(l).z_loss(), 1e-5);
+      EXPECT_DOUBLE_EQ(x.expert_load(l).load_imbalance(),
+                       y.expert_load(l).load_imbalance());
     }
   }
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "model/vit_moe.h"
 #include "pipeline/checkpoint.pb.h"
 #include "pipeline/training_run.pb.h"
 
@@ -24,7 +25,22 @@ struct StepStats {
   double learning_rate = 0;
   // Per MoE layer: [E] routed token slots per expert.
   std::vector<torch::Tensor> expert_load;
+  // RoutingDiagnostics of the step (undefined: none).
+  torch::Tensor routing_diagnostics;
 };
+
+// Columns of RoutingDiagnostics.
+enum RoutingDiagnostic : int64_t {
+  kDroppedSlotFraction = 0,
+  kRouterEntropy = 1,
+  kZLoss = 2,
+  kNumRoutingDiagnostics = 3,
+};
+
+// [L, kNumRoutingDiagnostics] float, one row per MoE layer of `out`,
+// detached and on the model's device, so a step reads them back in one
+// transfer.
+torch::Tensor RoutingDiagnostics(const model::ModelOutput& out);
 
 // Adds one step to the running sums.
 void Accumulate(const StepStats& step, EpochAccumulator* sums);
@@ -40,6 +56,10 @@ double RunningAccuracy(const EpochAccumulator& sums);
 
 // "layer 0: 0.31 0.12 ... | layer 1: ..." shares of one step's load.
 std::string FormatRouting(const std::vector<torch::Tensor>& expert_load);
+
+// "routing drop 1.2% entropy 1.31 imbalance 1.08": the epoch's means over
+// MoE layers; empty without MoE layers.
+std::string FormatRoutingSummary(const EpochMetrics& metrics);
 
 }  // namespace vit_moe::pipeline
 

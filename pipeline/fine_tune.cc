@@ -1,7 +1,11 @@
 #include "pipeline/fine_tune.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "model/checkpoint.h"
 
@@ -62,13 +66,14 @@ std::string DescribeFineTune(const FineTuneConfig& config,
     absl::StrAppend(&text, ": every tensor loaded, head included");
   }
   if (record.frozen_tensors_size() > 0) {
-    absl::StrAppend(
-        &text, "; frozen: ", config.freeze_embedding() ? "embedding" : "",
-        config.freeze_embedding() && config.freeze_blocks() > 0 ? " + " : "",
-        config.freeze_blocks() > 0
-            ? absl::StrCat("blocks 0-", config.freeze_blocks() - 1)
-            : "",
-        " (", record.frozen_parameter_count(), " parameters)");
+    std::vector<std::string> parts;
+    if (config.freeze_embedding()) parts.push_back("embedding");
+    if (config.freeze_blocks() == 1) parts.push_back("block 0");
+    if (config.freeze_blocks() > 1) {
+      parts.push_back(absl::StrCat("blocks 0-", config.freeze_blocks() - 1));
+    }
+    absl::StrAppend(&text, "; frozen: ", absl::StrJoin(parts, " + "), " (",
+                    record.frozen_parameter_count(), " parameters)");
   }
   if (config.backbone_lr_scale() != 1) {
     absl::StrAppend(&text, absl::StrFormat("; backbone learning rate x %g",

@@ -19,7 +19,16 @@ std::string MetricsCsv(const TrainingRun& run) {
       "epoch,global_step,train_loss,train_accuracy,balance_loss,aux_loss,"
       "grad_norm,learning_rate,validation_loss,validation_accuracy,seconds,"
       "images_per_second,share_of_matmul_peak,ema_validation_loss,"
-      "ema_validation_accuracy\n";
+      "ema_validation_accuracy,validation_balance_loss";
+  // Every epoch has the same MoE layers; the first names the columns.
+  const int layers =
+      run.epochs().empty() ? 0 : run.epochs(0).expert_load_size();
+  for (int layer = 0; layer < layers; ++layer) {
+    absl::StrAppend(&csv, absl::StrFormat(",layer%d_dropped,layer%d_entropy,"
+                                          "layer%d_z_loss,layer%d_imbalance",
+                                          layer, layer, layer, layer));
+  }
+  absl::StrAppend(&csv, "\n");
   const bool ema = run.resolved_config().ema().decay() > 0;
   for (const EpochMetrics& m : run.epochs()) {
     absl::StrAppend(
@@ -48,6 +57,19 @@ std::string MetricsCsv(const TrainingRun& run) {
                                       m.ema_validation_accuracy()));
     } else {
       absl::StrAppend(&csv, ",,");
+    }
+    if (m.has_validation()) {
+      absl::StrAppend(&csv,
+                      absl::StrFormat(",%.6g", m.validation_balance_loss()));
+    } else {
+      absl::StrAppend(&csv, ",");
+    }
+    for (int layer = 0; layer < layers; ++layer) {
+      const LayerExpertLoad& l = m.expert_load(layer);
+      absl::StrAppend(
+          &csv,
+          absl::StrFormat(",%.6g,%.6g,%.6g,%.6g", l.dropped_slot_fraction(),
+                          l.router_entropy(), l.z_loss(), l.load_imbalance()));
     }
     absl::StrAppend(&csv, "\n");
   }

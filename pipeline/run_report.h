@@ -14,7 +14,10 @@ namespace vit_moe::pipeline {
 
 // Rows of run.epochs(); timing columns are filled from run.timing() where
 // this process trained the epoch and left empty otherwise (a resumed run
-// does not know the clock of the epochs before it). Written atomically.
+// does not know the clock of the epochs before it), validation columns on
+// evaluated epochs only. Then four columns per MoE layer L:
+// layerL_dropped, layerL_entropy, layerL_z_loss, layerL_imbalance (the
+// LayerExpertLoad diagnostics). Written atomically.
 absl::Status WriteMetricsCsv(const std::string& path, const TrainingRun& run);
 std::string MetricsCsv(const TrainingRun& run);
 

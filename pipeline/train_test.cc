@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -88,7 +89,7 @@ class TrainTest : public ::testing::Test {
         *root_,
         absl::StrCat("model {\n", testing::kTinyModelFields, R"(  dropout: 0.1
   drop_path: 0.1
-  moe { num_experts: 4 top_k: 2 router_noise: 0.1 }
+  moe { num_experts: 4 top_k: 2 router_noise: 0.1 capacity_factor: 1.0 }
 }
 augment { preset: "seed" crop_padding: 2 mixup_probability: 0.3 }
 optimizer { learning_rate: 0.003 }
@@ -173,6 +174,28 @@ TEST_P(TrainPrecisionTest,
   EXPECT_FALSE(a.epochs(0).has_validation());  // cadence starts at epoch 2
   EXPECT_GT(a.best_epoch(), 1);
   EXPECT_EQ(a.epochs(0).expert_load_size(), 1);  // every other layer of 2
+  // Routing diagnostics of the one MoE layer: 4 experts, capacity factor 1
+  // (a slot is dropped whenever routing is not perfectly even).
+  double dropped = 0;
+  for (const EpochMetrics& epoch : a.epochs()) {
+    for (const LayerExpertLoad& layer : epoch.expert_load()) {
+      EXPECT_GE(layer.dropped_slot_fraction(), 0) << epoch.epoch();
+      EXPECT_LE(layer.dropped_slot_fraction(), 1) << epoch.epoch();
+      EXPECT_GT(layer.router_entropy(), 0) << epoch.epoch();
+      EXPECT_LE(layer.router_entropy(), std::log(4.0) + 1e-9) << epoch.epoch();
+      EXPECT_GT(layer.z_loss(), 0) << epoch.epoch();
+      EXPECT_GE(layer.load_imbalance(), 1) << epoch.epoch();
+      EXPECT_LE(layer.load_imbalance(), 4) << epoch.epoch();
+      dropped += layer.dropped_slot_fraction();
+    }
+    if (epoch.has_validation()) {
+      EXPECT_GT(epoch.validation_balance_loss(), 0) << epoch.epoch();
+    } else {
+      EXPECT_EQ(epoch.validation_balance_loss(), 0) << epoch.epoch();
+    }
+  }
+  EXPECT_GT(dropped, 0);
+  EXPECT_THAT(log_a, HasSubstr("routing drop "));
   EXPECT_EQ(Metrics(a), Metrics(b));
   // The weight average is validated beside the live weights, and selection
   // names which of the two best_model.pt holds.
@@ -201,7 +224,11 @@ TEST_P(TrainPrecisionTest,
 
   std::string csv = *ReadFile(*root_ + "/" + Out("det_a") + "/metrics.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
-  for (const char* png : {"loss.png", "accuracy.png", "balance_loss.png"}) {
+  EXPECT_THAT(csv,
+              HasSubstr(",validation_balance_loss,layer0_dropped,"
+                        "layer0_entropy,layer0_z_loss,layer0_imbalance\n"));
+  for (const char* png :
+       {"loss.png", "accuracy.png", "balance_loss.png", "routing.png"}) {
     EXPECT_TRUE(ReadFile(*root_ + "/" + Out("det_a") + "/" + png).ok()) << png;
   }
 }

@@ -140,7 +140,14 @@ class Trainer {
   bool UnscaleGradients();
   absl::Status CheckGradients() const;
   absl::Status Diverged(const std::string& what) const;
-  absl::StatusOr<std::pair<double, double>> Validate();
+  // Plain cross entropy, accuracy and mean unweighted balance loss of the
+  // current weights on the validation split.
+  struct Validation {
+    double loss = 0;
+    double accuracy = 0;
+    double balance_loss = 0;
+  };
+  absl::StatusOr<Validation> Validate();
   absl::Status EndEpoch(int epoch, double train_seconds);
   // Validates the live weights and their average, keeps the better as
   // best_model.pt when it beats the best so far, and counts validations
@@ -160,7 +167,8 @@ class Trainer {
   absl::Status BalanceGlobalBatch(model::ModelOutput* out);
   // Sums `values` over ranks (in place, on the training device).
   absl::Status SumOverRanks(torch::Tensor& values);
-  // Adds the other ranks' images, hits, losses and routed slots to `stats`.
+  // Adds the other ranks' images, hits, losses and routed slots to `stats`
+  // and averages the routing diagnostics over ranks.
   absl::Status GatherStepStats(StepStats* stats);
 
   TrainingSetup& setup_;
@@ -243,6 +251,11 @@ absl::Status Trainer::GatherStepStats(StepStats* stats) {
   for (const torch::Tensor& load : stats->expert_load) {
     parts.push_back(load.detach().to(torch::kCPU, torch::kFloat64));
   }
+  if (stats->routing_diagnostics.defined()) {
+    parts.push_back(stats->routing_diagnostics.detach()
+                        .to(torch::kCPU, torch::kFloat64)
+                        .flatten());
+  }
   torch::Tensor sums = torch::cat(parts);
   RETURN_IF_ERROR(SumOverRanks(sums));
   auto v = sums.accessor<double, 1>();
@@ -256,6 +269,13 @@ absl::Status Trainer::GatherStepStats(StepStats* stats) {
     const int64_t e = load.numel();
     load = sums.narrow(0, offset, e).to(torch::kFloat);
     offset += e;
+  }
+  if (stats->routing_diagnostics.defined()) {
+    // Per-rank means of equal-sized batches.
+    stats->routing_diagnostics =
+        sums.narrow(0, offset, stats->routing_diagnostics.numel())
+            .view_as(stats->routing_diagnostics) /
+        world_.world_size;
   }
   return absl::OkStatus();
 }
@@ -632,6 +652,14 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
     stats.loss += loss.item<double>() / parts;
     stats.balance_loss += ScalarOrZero(out.balance_loss) / parts;
     stats.aux_loss += ScalarOrZero(out.aux_loss) / parts;
+    // Means over the micro-batches (undefined without MoE layers).
+    if (torch::Tensor diagnostics = RoutingDiagnostics(out);
+        diagnostics.defined()) {
+      diagnostics /= static_cast<double>(parts);
+      stats.routing_diagnostics = stats.routing_diagnostics.defined()
+                                      ? stats.routing_diagnostics + diagnostics
+                                      : diagnostics;
+    }
     for (size_t layer = 0; layer < out.expert_load.size(); ++layer) {
       if (stats.expert_load.size() <= layer) {
         stats.expert_load.push_back(out.expert_load[layer].detach());
@@ -696,7 +724,7 @@ absl::Status Trainer::Diverged(const std::string& what) const {
       kept));
 }
 
-absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
+absl::StatusOr<Trainer::Validation> Trainer::Validate() {
   data::LoaderOptions options;
   options.batch_size = config_.batch_size();
   options.shuffle = false;
@@ -708,8 +736,8 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
   data::BatchLoader loader(*setup_.validation, options, 0,
                            augment::EvaluationTransform(
                                setup_.normalization, setup_.device.is_cuda()));
-  double loss_sum = 0;
-  int64_t correct = 0, images = 0;
+  double loss_sum = 0, balance_loss_sum = 0;
+  int64_t correct = 0, images = 0, batches = 0;
   eval::ClassifyBatches(
       model_, loader, setup_.device, precision_,
       [&](const data::Batch&, const torch::Tensor& labels,
@@ -722,11 +750,14 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
                 .item<double>();
         correct += output.logits.argmax(1).eq(labels).sum().item<int64_t>();
         images += labels.size(0);
+        balance_loss_sum += ScalarOrZero(output.balance_loss);
+        ++batches;
       });
-  torch::Tensor sums =
-      torch::tensor(std::vector<double>{loss_sum, static_cast<double>(correct),
-                                        static_cast<double>(images)},
-                    torch::kFloat64);  // [3]
+  torch::Tensor sums = torch::tensor(
+      std::vector<double>{loss_sum, static_cast<double>(correct),
+                          static_cast<double>(images), balance_loss_sum,
+                          static_cast<double>(batches)},
+      torch::kFloat64);  // [5]
   RETURN_IF_ERROR(SumOverRanks(sums));
   loss_sum = sums[0].item<double>();
   correct = std::llround(sums[1].item<double>());
@@ -735,8 +766,9 @@ absl::StatusOr<std::pair<double, double>> Trainer::Validate() {
     return absl::InvalidArgumentError(
         absl::StrCat(config_.manifest(), ": the validation split is empty"));
   }
-  return std::make_pair(loss_sum / images,
-                        static_cast<double>(correct) / images);
+  // Each rank's batch counts once: the mean over every (rank, batch).
+  return Validation{loss_sum / images, static_cast<double>(correct) / images,
+                    sums[3].item<double>() / sums[4].item<double>()};
 }
 
 absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
@@ -744,10 +776,11 @@ absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
   EpochMetrics metrics = pipeline::FinishEpoch(epoch + 1, state_.global_step(),
                                                state_.partial_epoch());
   std::string summary = absl::StrFormat(
-      "epoch %d/%d train loss %.4f acc %.2f%% balance %.4f lr %.3g (%s)",
+      "epoch %d/%d train loss %.4f acc %.2f%% balance %.4f %s lr %.3g (%s)",
       epoch + 1, total_epochs, metrics.train_loss(),
       100 * metrics.train_accuracy(), metrics.balance_loss(),
-      metrics.learning_rate(), FormatDuration(train_seconds));
+      FormatRoutingSummary(metrics), metrics.learning_rate(),
+      FormatDuration(train_seconds));
   if (IsEvaluationEpoch(config_.eval(), epoch + 1, total_epochs)) {
     RETURN_IF_ERROR(ValidateAndSelect(epoch, &metrics, &summary));
   }
@@ -768,27 +801,30 @@ absl::Status Trainer::EndEpoch(int epoch, double train_seconds) {
 absl::Status Trainer::ValidateAndSelect(int epoch, EpochMetrics* metrics,
                                         std::string* summary) {
   Clock::time_point start = Clock::now();
-  ASSIGN_OR_RETURN(auto validation, Validate());
+  ASSIGN_OR_RETURN(Validation validation, Validate());
   metrics->set_has_validation(true);
-  metrics->set_validation_loss(validation.first);
-  metrics->set_validation_accuracy(validation.second);
-  absl::StrAppend(summary,
-                  absl::StrFormat(" | validation loss %.4f acc %.2f%%",
-                                  validation.first, 100 * validation.second));
-  double accuracy = validation.second;
+  metrics->set_validation_loss(validation.loss);
+  metrics->set_validation_accuracy(validation.accuracy);
+  metrics->set_validation_balance_loss(validation.balance_loss);
+  absl::StrAppend(
+      summary,
+      absl::StrFormat(" | validation loss %.4f acc %.2f%% balance %.4f",
+                      validation.loss, 100 * validation.accuracy,
+                      validation.balance_loss));
+  double accuracy = validation.accuracy;
   std::string weights = "model";
   if (ema_ != nullptr) {
     ema_->Swap();
-    absl::StatusOr<std::pair<double, double>> averaged = Validate();
+    absl::StatusOr<Validation> averaged = Validate();
     ema_->Swap();
     if (!averaged.ok()) return averaged.status();
-    metrics->set_ema_validation_loss(averaged->first);
-    metrics->set_ema_validation_accuracy(averaged->second);
-    absl::StrAppend(
-        summary, absl::StrFormat(", average %.4f acc %.2f%%", averaged->first,
-                                 100 * averaged->second));
-    if (averaged->second > accuracy) {
-      accuracy = averaged->second;
+    metrics->set_ema_validation_loss(averaged->loss);
+    metrics->set_ema_validation_accuracy(averaged->accuracy);
+    absl::StrAppend(summary,
+                    absl::StrFormat(", average %.4f acc %.2f%%", averaged->loss,
+                                    100 * averaged->accuracy));
+    if (averaged->accuracy > accuracy) {
+      accuracy = averaged->accuracy;
       weights = "ema";
     }
   }

@@ -10,7 +10,8 @@
 //                      checkpoint_every_steps steps
 //   best_model.pt      model of the best validation epoch (SaveModel format)
 //   training_run.pb    TrainingRun (binary), written at the end
-//   metrics.csv, loss.png, accuracy.png, balance_loss.png   every epoch
+//   metrics.csv, loss.png, accuracy.png, balance_loss.png, routing.png
+//                      every epoch
 //
 // Data-parallel (world.world_size > 1): ranks meet through c10d
 // (distributed.backend, distributed.timeout_seconds), start from rank 0's
