@@ -206,6 +206,8 @@ absl::StatusOr<TrainingRun> ReproduceRun(const TrainingRun& recorded,
   RETURN_IF_ERROR(CheckInput(recorded, "manifest", config.manifest()));
   RETURN_IF_ERROR(
       CheckInput(recorded, "normalization", config.normalization()));
+  RETURN_IF_ERROR(
+      CheckInput(recorded, "init_from", config.fine_tune().init_from()));
   return RunTraining(config, TrainOptions{});
 }
 

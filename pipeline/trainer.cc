@@ -57,6 +57,35 @@ double ScalarOrZero(const torch::Tensor& t) {
   return t.defined() ? t.detach().to(torch::kFloat64).item<double>() : 0.0;
 }
 
+// Adds one of `parts` equal micro-batches of a step to its statistics:
+// counts and expert loads summed, means weighted 1 / parts.
+void AddMicroBatch(const model::ModelOutput& out, const torch::Tensor& targets,
+                   double loss, int64_t parts, StepStats* stats) {
+  {
+    torch::NoGradGuard no_grad;
+    stats->correct +=
+        out.logits.argmax(1).eq(targets.argmax(1)).sum().item<int64_t>();
+  }
+  stats->loss += loss / parts;
+  stats->balance_loss += ScalarOrZero(out.balance_loss) / parts;
+  stats->aux_loss += ScalarOrZero(out.aux_loss) / parts;
+  // Undefined without MoE layers.
+  if (torch::Tensor diagnostics = RoutingDiagnostics(out);
+      diagnostics.defined()) {
+    diagnostics /= static_cast<double>(parts);
+    stats->routing_diagnostics = stats->routing_diagnostics.defined()
+                                     ? stats->routing_diagnostics + diagnostics
+                                     : diagnostics;
+  }
+  for (size_t layer = 0; layer < out.expert_load.size(); ++layer) {
+    if (stats->expert_load.size() <= layer) {
+      stats->expert_load.push_back(out.expert_load[layer].detach());
+    } else {
+      stats->expert_load[layer] += out.expert_load[layer].detach();
+    }
+  }
+}
+
 // Fields that may change between a run and its resumption without changing
 // what is computed.
 TrainConfig ComparableForResume(TrainConfig config) {
@@ -642,31 +671,7 @@ absl::Status Trainer::Step(const data::Batch& batch, int epoch) {
       return absl::AbortedError(
           absl::StrCat("step ", step + 1, ": backward failed: ", error.what()));
     }
-    {
-      torch::NoGradGuard no_grad;
-      stats.correct += out.logits.argmax(1)
-                           .eq(target_parts[part].argmax(1))
-                           .sum()
-                           .item<int64_t>();
-    }
-    stats.loss += loss.item<double>() / parts;
-    stats.balance_loss += ScalarOrZero(out.balance_loss) / parts;
-    stats.aux_loss += ScalarOrZero(out.aux_loss) / parts;
-    // Means over the micro-batches (undefined without MoE layers).
-    if (torch::Tensor diagnostics = RoutingDiagnostics(out);
-        diagnostics.defined()) {
-      diagnostics /= static_cast<double>(parts);
-      stats.routing_diagnostics = stats.routing_diagnostics.defined()
-                                      ? stats.routing_diagnostics + diagnostics
-                                      : diagnostics;
-    }
-    for (size_t layer = 0; layer < out.expert_load.size(); ++layer) {
-      if (stats.expert_load.size() <= layer) {
-        stats.expert_load.push_back(out.expert_load[layer].detach());
-      } else {
-        stats.expert_load[layer] += out.expert_load[layer].detach();
-      }
-    }
+    AddMicroBatch(out, target_parts[part], loss.item<double>(), parts, &stats);
   }
   RETURN_IF_ERROR(comm_.AverageGradients(parameters_));
   // Every rank holds the same averaged gradients, so all skip together.
