@@ -211,7 +211,7 @@ int BlockIndexOf(absl::string_view name) {
 }
 
 bool IsHeadParameter(absl::string_view name) {
-  return absl::StartsWith(name, "head.");
+  return absl::StartsWith(name, kHeadPrefix);
 }
 
 std::string DescribeModel(const ViTMoE& model) {

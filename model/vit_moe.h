@@ -116,6 +116,8 @@ bool IsEmbeddingParameter(absl::string_view name);
 // The block index of "blocks.<i>.*", -1 for names outside the blocks.
 int BlockIndexOf(absl::string_view name);
 bool IsHeadParameter(absl::string_view name);
+// Module path prefix of the classification head's tensors.
+inline constexpr char kHeadPrefix[] = "head.";
 
 // A multi-line description: config, layer plan, parameters per part,
 // analytic forward FLOPs per image.

@@ -39,7 +39,8 @@ absl::Status StartFineTune(const FineTuneConfig& config, model::ViTMoE& model,
   record->set_head_reinitialized(record->init_classes() !=
                                  model->config().num_classes());
   RETURN_IF_ERROR(model::LoadWeightsInto(
-      model, config.init_from(), record->head_reinitialized() ? "head." : ""));
+      model, config.init_from(),
+      record->head_reinitialized() ? model::kHeadPrefix : ""));
   for (auto& item : model->named_parameters()) {
     const std::string& name = item.key();
     const int block = model::BlockIndexOf(name);
