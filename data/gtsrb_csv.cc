@@ -15,13 +15,6 @@ namespace {
 constexpr int kNumClasses = 43;
 constexpr int kMaxSide = 1 << 14;
 
-const std::vector<std::string>& Columns() {
-  static const auto* columns =
-      new std::vector<std::string>{"Filename", "Width",  "Height", "Roi.X1",
-                                   "Roi.Y1",   "Roi.X2", "Roi.Y2", "ClassId"};
-  return *columns;
-}
-
 absl::Status RowError(const std::string& name, int line,
                       absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(name, ":", line, ": ", what));
@@ -72,116 +65,136 @@ bool IsRelativePath(absl::string_view path) {
   return true;
 }
 
+// A delimited table whose header names its columns. Columns are found by
+// name, so their order may differ and extra columns are ignored; fields are
+// trimmed of spaces and of one pair of surrounding double quotes, and a
+// UTF-8 byte-order mark before the header is dropped (spreadsheets re-save
+// these files that way).
+struct Table {
+  std::vector<size_t> positions;  // of `columns`' names, npos when absent
+  struct Row {
+    int line = 0;
+    std::vector<absl::string_view> fields;
+  };
+  std::vector<Row> rows;
+};
+
+absl::string_view CleanField(absl::string_view field) {
+  field = absl::StripAsciiWhitespace(field);
+  if (field.size() >= 2 && field.front() == '"' && field.back() == '"') {
+    field = field.substr(1, field.size() - 2);
+  }
+  return field;
+}
+
+// `columns` are the names looked for, the first `required` of them must
+// be present.
+absl::StatusOr<Table> ReadTable(absl::string_view text, const std::string& name,
+                                char delimiter,
+                                const std::vector<std::string>& columns,
+                                size_t required) {
+  absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
+  Table table;
+  size_t width = 0;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    absl::ConsumeSuffix(&line, "\r");
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    std::vector<absl::string_view> fields = absl::StrSplit(line, delimiter);
+    for (absl::string_view& field : fields) field = CleanField(field);
+    if (width == 0) {
+      for (size_t i = 0; i < columns.size(); ++i) {
+        auto at = std::find(fields.begin(), fields.end(), columns[i]);
+        table.positions.push_back(
+            at == fields.end() ? absl::string_view::npos
+                               : static_cast<size_t>(at - fields.begin()));
+        if (i < required && at == fields.end()) {
+          return RowError(
+              name, line_number,
+              absl::StrCat(
+                  "the header has no column \"", columns[i], "\" (it needs ",
+                  absl::StrJoin(columns.begin(), columns.begin() + required,
+                                std::string(1, delimiter)),
+                  ", in any order)"));
+        }
+      }
+      width = fields.size();
+      continue;
+    }
+    if (fields.size() != width) {
+      return RowError(
+          name, line_number,
+          absl::StrCat("expected ", width, " fields, got ", fields.size()));
+    }
+    table.rows.push_back({line_number, std::move(fields)});
+  }
+  if (width == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": empty CSV file"));
+  }
+  return table;
+}
+
+// The integer columns every GTSRB table has, in GtsrbRow's order.
+const std::vector<std::string>& NumberColumns() {
+  static const auto* columns = new std::vector<std::string>{
+      "Width", "Height", "Roi.X1", "Roi.Y1", "Roi.X2", "Roi.Y2", "ClassId"};
+  return *columns;
+}
+
+// Rows of a table whose columns are {file column} + NumberColumns(), with
+// ClassId the last and possibly absent. `file_ok` checks the file column.
+absl::StatusOr<std::vector<GtsrbRow>> ReadRows(
+    absl::string_view text, const std::string& name, char delimiter,
+    const std::string& file_column, bool require_class_id,
+    bool (*file_ok)(absl::string_view)) {
+  std::vector<std::string> columns = {file_column};
+  columns.insert(columns.end(), NumberColumns().begin(), NumberColumns().end());
+  ASSIGN_OR_RETURN(Table table,
+                   ReadTable(text, name, delimiter, columns,
+                             columns.size() - (require_class_id ? 0 : 1)));
+  const bool has_class = table.positions.back() != absl::string_view::npos;
+  std::vector<GtsrbRow> rows;
+  for (const Table::Row& fields : table.rows) {
+    GtsrbRow row;
+    row.line = fields.line;
+    row.filename = std::string(fields.fields[table.positions[0]]);
+    if (!file_ok(row.filename)) {
+      return RowError(
+          name, row.line,
+          absl::StrCat("bad ", file_column, " \"", row.filename, "\""));
+    }
+    int* targets[] = {&row.width, &row.height, &row.x1,      &row.y1,
+                      &row.x2,    &row.y2,     &row.class_id};
+    for (size_t i = 0; i < NumberColumns().size(); ++i) {
+      const size_t at = table.positions[i + 1];
+      if (at == absl::string_view::npos) continue;
+      if (!absl::SimpleAtoi(fields.fields[at], targets[i])) {
+        return RowError(
+            name, row.line,
+            absl::StrCat(NumberColumns()[i], " \"", fields.fields[at],
+                         "\" is not an integer"));
+      }
+    }
+    RETURN_IF_ERROR(CheckRow(row, name, has_class));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<GtsrbRow>> ParseGtsrbKaggleCsv(
     absl::string_view text, const std::string& name) {
-  static const auto* kColumns =
-      new std::vector<std::string>{"Width",  "Height", "Roi.X1",  "Roi.Y1",
-                                   "Roi.X2", "Roi.Y2", "ClassId", "Path"};
-  std::vector<GtsrbRow> rows;
-  int line_number = 0;
-  bool header = false;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    absl::ConsumeSuffix(&line, "\r");
-    if (line.empty()) continue;
-    std::vector<absl::string_view> fields = absl::StrSplit(line, ',');
-    if (!header) {
-      if (fields.size() != kColumns->size() ||
-          !std::equal(fields.begin(), fields.end(), kColumns->begin())) {
-        return RowError(name, line_number,
-                        absl::StrCat("header must be \"",
-                                     absl::StrJoin(*kColumns, ","), "\""));
-      }
-      header = true;
-      continue;
-    }
-    if (fields.size() != kColumns->size()) {
-      return RowError(name, line_number,
-                      absl::StrCat("expected ", kColumns->size(),
-                                   " fields, got ", fields.size()));
-    }
-    GtsrbRow row;
-    row.line = line_number;
-    row.filename = std::string(fields[7]);
-    if (!IsRelativePath(row.filename)) {
-      return RowError(name, line_number,
-                      absl::StrCat("bad path \"", row.filename, "\""));
-    }
-    int* targets[] = {&row.width, &row.height, &row.x1,      &row.y1,
-                      &row.x2,    &row.y2,     &row.class_id};
-    for (size_t i = 0; i < 7; ++i) {
-      if (!absl::SimpleAtoi(fields[i], targets[i])) {
-        return RowError(name, line_number,
-                        absl::StrCat((*kColumns)[i], " \"", fields[i],
-                                     "\" is not an integer"));
-      }
-    }
-    RETURN_IF_ERROR(CheckRow(row, name, /*has_class=*/true));
-    rows.push_back(std::move(row));
-  }
-  if (!header) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": empty CSV file"));
-  }
-  return rows;
+  return ReadRows(text, name, ',', "Path", /*require_class_id=*/true,
+                  &IsRelativePath);
 }
 
 absl::StatusOr<std::vector<GtsrbRow>> ParseGtsrbCsv(absl::string_view text,
                                                     const std::string& name,
                                                     bool require_class_id) {
-  std::vector<GtsrbRow> rows;
-  size_t num_columns = 0;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    absl::ConsumeSuffix(&line, "\r");
-    if (line.empty()) continue;
-    std::vector<absl::string_view> fields = absl::StrSplit(line, ';');
-    if (num_columns == 0) {
-      const auto& columns = Columns();
-      bool with_class = fields.size() == columns.size();
-      bool without_class = fields.size() == columns.size() - 1;
-      bool names_match = with_class || without_class;
-      for (size_t i = 0; names_match && i < fields.size(); ++i) {
-        names_match = fields[i] == columns[i];
-      }
-      if (!names_match || (require_class_id && !with_class)) {
-        return RowError(name, line_number,
-                        absl::StrCat("header must be \"",
-                                     absl::StrJoin(columns, ";"), "\""));
-      }
-      num_columns = fields.size();
-      continue;
-    }
-    if (fields.size() != num_columns) {
-      return RowError(name, line_number,
-                      absl::StrCat("expected ", num_columns, " fields, got ",
-                                   fields.size()));
-    }
-    GtsrbRow row;
-    row.line = line_number;
-    row.filename = std::string(fields[0]);
-    if (!IsPlainFileName(row.filename)) {
-      return RowError(name, line_number,
-                      absl::StrCat("bad file name \"", row.filename, "\""));
-    }
-    int* targets[] = {&row.width, &row.height, &row.x1,      &row.y1,
-                      &row.x2,    &row.y2,     &row.class_id};
-    for (size_t i = 1; i < num_columns; ++i) {
-      if (!absl::SimpleAtoi(fields[i], targets[i - 1])) {
-        return RowError(name, line_number,
-                        absl::StrCat(Columns()[i], " \"", fields[i],
-                                     "\" is not an integer"));
-      }
-    }
-    RETURN_IF_ERROR(CheckRow(row, name, num_columns == Columns().size()));
-    rows.push_back(std::move(row));
-  }
-  if (num_columns == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": empty CSV file"));
-  }
-  return rows;
+  return ReadRows(text, name, ';', "Filename", require_class_id,
+                  &IsPlainFileName);
 }
 
 }  // namespace vit_moe::data

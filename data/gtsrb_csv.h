@@ -23,9 +23,12 @@ struct GtsrbRow {
   int line = 0;       // line number in the file (the header is line 1)
 };
 
-// Accepts "\n" and "\r\n" line ends and skips empty lines. Errors name the
-// file and line: "GT-00000.csv:7: expected 8 fields, got 5". With
-// `require_class_id` the ClassId column must be present and 0..42.
+// Both readers find columns by their header names (any order, other
+// columns ignored), accept "\n" and "\r\n" line ends, a UTF-8 byte-order
+// mark, spaces around fields and double-quoted fields, and skip empty
+// lines. Errors name the file and line: "GT-00000.csv:7: expected 8 fields,
+// got 5". With `require_class_id` the ClassId column must be present and
+// 0..42.
 absl::StatusOr<std::vector<GtsrbRow>> ParseGtsrbCsv(absl::string_view text,
                                                     const std::string& name,
                                                     bool require_class_id);

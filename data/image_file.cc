@@ -41,6 +41,10 @@ absl::StatusOr<std::string> ReadImageFile(const std::string& path) {
 absl::StatusOr<cv::Mat> DecodeImageFile(const std::string& path,
                                         const std::string& bytes,
                                         int imread_flags) {
+  if (bytes.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": empty file (0 bytes), not an image"));
+  }
   const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
                        const_cast<char*>(bytes.data()));
   cv::Mat image;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 
 namespace vit_moe::data {
 namespace {
@@ -66,13 +67,19 @@ struct ListedImage {
   int label = 0;
 };
 
+// Counts an entry the import leaves out and keeps the first one's path, so
+// that a user whose images sit one folder too deep sees where.
+void Skip(const fs::path& path, Skipped* skipped) {
+  if (skipped->count++ == 0) skipped->first = path.string();
+}
+
 // The images of one split folder in storage order, after checking every
 // class folder has some and no file name occurs in two classes.
 absl::StatusOr<std::vector<ListedImage>> ListSplit(
     const fs::path& split_dir, const std::map<std::string, int>& classes,
-    int64_t* skipped) {
+    Skipped* skipped) {
   ASSIGN_OR_RETURN(Entries entries, ListFolder(split_dir));
-  *skipped += static_cast<int64_t>(entries.files.size());
+  for (const fs::path& file : entries.files) Skip(file, skipped);
   std::vector<ListedImage> images;
   for (const fs::path& class_dir : entries.folders) {
     auto label = classes.find(class_dir.filename().string());
@@ -81,11 +88,11 @@ absl::StatusOr<std::vector<ListedImage>> ListSplit(
           class_dir.string(), ": no class of that name in train/"));
     }
     ASSIGN_OR_RETURN(Entries files, ListFolder(class_dir));
-    *skipped += static_cast<int64_t>(files.folders.size());
+    for (const fs::path& folder : files.folders) Skip(folder, skipped);
     int64_t found = 0;
     for (const fs::path& file : files.files) {
       if (!HasImageExtension(file.string())) {
-        ++*skipped;
+        Skip(file, skipped);
         continue;
       }
       images.push_back({file.filename().string(), file, label->second});
@@ -205,6 +212,12 @@ absl::StatusOr<ImportedImages> ImportImageFolder(
     return absl::InvalidArgumentError(
         absl::StrCat(train_dir.string(), ": no class folders"));
   }
+  if (train_classes.folders.size() < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(train_dir.string(), ": one class folder (",
+                     train_classes.folders.front().filename().string(),
+                     "); a classifier needs at least 2 classes"));
+  }
   if (train_classes.folders.size() > kMaxClasses) {
     return absl::InvalidArgumentError(absl::StrCat(
         train_dir.string(), ": ", train_classes.folders.size(),
@@ -218,6 +231,8 @@ absl::StatusOr<ImportedImages> ImportImageFolder(
   std::map<std::string, int> classes;
   for (const fs::path& folder : train_classes.folders) {
     const std::string name = folder.filename().string();
+    RETURN_IF_ERROR(
+        CheckUtf8(name, absl::StrCat(train_dir.string(), ": class folder")));
     classes[name] = static_cast<int>(data.class_names.size());
     data.class_names.push_back(name);
   }
@@ -232,7 +247,7 @@ absl::StatusOr<ImportedImages> ImportImageFolder(
           absl::StrCat(dir.string(), ": not a folder"));
     }
     ASSIGN_OR_RETURN(std::vector<ListedImage> images,
-                     ListSplit(dir, classes, &out.skipped_files));
+                     ListSplit(dir, classes, &out.skipped));
     if (images.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(dir.string(), ": no images"));

@@ -12,7 +12,10 @@
 //     INTER_LINEAR when enlarging; recorded as the store's resize_method).
 //   - Within a split, images are stored in order of their file names across
 //     all classes, so a file name may occur in one class only.
-//   - Other files (README, .DS_Store, ...) are skipped and counted.
+//   - Other files (README, .DS_Store, ...) and folders inside class folders
+//     are skipped and counted, and the first one is named.
+//   - At least 2 classes; class folder names must be UTF-8 (they become
+//     text in the manifest).
 //   - Each split folder is pinned as one SourceFile whose SHA-256 covers the
 //     sorted listing and every file's content: a changed, added, removed or
 //     renamed file changes it, and two imports of the same folder give
@@ -41,6 +44,13 @@ struct ImageFolderOptions {
   int channels = 0;
 };
 
+// Entries left out: files without an image extension and folders below a
+// class folder.
+struct Skipped {
+  int64_t count = 0;
+  std::string first;  // path of the first one
+};
+
 struct ImportedImages {
   // train holds the training images followed by the `given_validation`
   // images of a validation folder (0 without one).
@@ -48,8 +58,7 @@ struct ImportedImages {
   int64_t given_validation = 0;
   // One per split folder read.
   std::vector<SourceFile> sources;
-  // Files without an image extension, left out.
-  int64_t skipped_files = 0;
+  Skipped skipped;
 };
 
 absl::StatusOr<ImportedImages> ImportImageFolder(

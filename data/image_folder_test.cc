@@ -101,7 +101,7 @@ TEST_F(ImageFolderTest, ImportsClassesSplitsAndOrder) {
   ASSERT_EQ(imported->sources.size(), 2u);
   EXPECT_EQ(imported->sources[0].name(), "train/");
   EXPECT_EQ(imported->sources[1].name(), "test/");
-  EXPECT_EQ(imported->skipped_files, 0);
+  EXPECT_EQ(imported->skipped.count, 0);
 }
 
 TEST_F(ImageFolderTest, AGivenValidationFolderIsKeptAsIs) {
@@ -157,7 +157,21 @@ TEST_F(ImageFolderTest, OtherFilesAreSkippedAndCounted) {
   absl::StatusOr<ImportedImages> imported =
       ImportImageFolder(Signs().string(), options_);
   ASSERT_TRUE(imported.ok()) << imported.status();
-  EXPECT_EQ(imported->skipped_files, 2);
+  EXPECT_EQ(imported->skipped.count, 2);
+  EXPECT_EQ(imported->skipped.first,
+            (Signs() / "train" / "README.txt").string());
+  EXPECT_EQ(imported->data.train.size(), 12);
+}
+
+// Images one folder too deep are left out, and the count names where.
+TEST_F(ImageFolderTest, AFolderInsideAClassFolderIsSkippedAndNamed) {
+  WriteImage(Signs() / "train" / "stop" / "batch2" / "deep.png", 8, 8, 3, 1);
+  absl::StatusOr<ImportedImages> imported =
+      ImportImageFolder(Signs().string(), options_);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ(imported->skipped.count, 1);
+  EXPECT_EQ(imported->skipped.first,
+            (Signs() / "train" / "stop" / "batch2").string());
   EXPECT_EQ(imported->data.train.size(), 12);
 }
 
@@ -175,6 +189,31 @@ TEST_F(ImageFolderTest, AnUndecodableImageIsNamed) {
   ASSERT_TRUE(WriteFileAtomically(bad.string(), "not a png").ok());
   ExpectError(ImportImageFolder(Signs().string(), options_), bad.string(),
               "not a decodable image");
+}
+
+TEST_F(ImageFolderTest, AnEmptyImageFileIsNamed) {
+  const fs::path empty = Signs() / "train" / "yield" / "empty.jpg";
+  ASSERT_TRUE(WriteFileAtomically(empty.string(), "").ok());
+  ExpectError(ImportImageFolder(Signs().string(), options_), empty.string(),
+              "empty file (0 bytes)");
+}
+
+// Class names become text in the manifest, which a later stage could not
+// parse back from Latin-1 bytes.
+TEST_F(ImageFolderTest, AClassFolderNameThatIsNotUtf8IsRefused) {
+  WriteImage(Signs() / "train" / "caf\xE9" / "c.png", 8, 8, 3, 1);
+  ExpectError(ImportImageFolder(Signs().string(), options_),
+              (Signs() / "train").string(),
+              "class folder \"caf\\xe9\" is not valid UTF-8");
+}
+
+TEST_F(ImageFolderTest, OneClassIsRefused) {
+  for (const char* cls : {"yield", "50kmh"}) {
+    fs::remove_all(Signs() / "train" / cls);
+    fs::remove_all(Signs() / "test" / cls);
+  }
+  ExpectError(ImportImageFolder(Signs().string(), options_),
+              (Signs() / "train").string(), "at least 2 classes");
 }
 
 TEST_F(ImageFolderTest, AnEmptyClassFolderIsNamed) {

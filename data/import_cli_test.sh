@@ -31,6 +31,11 @@ rm "$from/train/a/huge.pgm"
 mkdir "$from/train/c"
 run "train/c: class folder holds no images" --from="$from" --out_dir="$work/s" "${flags[@]}"
 rmdir "$from/train/c"
+# A Latin-1 folder name: the manifest records names as UTF-8 text.
+latin1="$work/caf"$'\xe9'
+cp -r "$from" "$latin1"
+run 'from folder ".*caf\\xe9" is not valid UTF-8' --from="$latin1" --out_dir="$work/s" "${flags[@]}"
+rm -r "$latin1"
 
 good=$(fresh_workdir)
 succeeds "$import" --from="$from" --out_dir="$good/store" "${flags[@]}"

@@ -64,9 +64,12 @@ absl::Status Run() {
   options.extract_limits.max_entries = absl::GetFlag(FLAGS_max_extract_entries);
   ASSIGN_OR_RETURN(ImportResult result, RunImportStage(options));
   const DatasetManifest& manifest = result.manifest;
-  if (result.skipped_files > 0) {
-    std::printf("skipped %lld file(s) and folder(s) that are not images\n",
-                static_cast<long long>(result.skipped_files));
+  if (result.skipped.count > 0) {
+    std::printf(
+        "skipped %lld file(s) and folder(s) that are not images (the first: "
+        "%s)\n",
+        static_cast<long long>(result.skipped.count),
+        result.skipped.first.c_str());
   }
   std::fputs(DescribeSplits(manifest).c_str(), stdout);
   std::printf("%d classes, %dx%dx%d (%s); wrote %s/manifest.pb\n",

@@ -126,7 +126,8 @@ TEST(GtsrbCsvTest, ErrorsNameFileAndLine) {
        "GT-00000.csv:2: Height \"x\" is not an integer"},
       {"00000_00000.ppm;29;30;5;6;24;25;43\n", "GT-00000.csv:2: ClassId 43"},
       {"00000_00000.ppm;29;30;25;6;24;25;0\n", "GT-00000.csv:2: ROI"},
-      {"../evil.ppm;29;30;5;6;24;25;0\n", "GT-00000.csv:2: bad file name"},
+      {"../evil.ppm;29;30;5;6;24;25;0\n",
+       "GT-00000.csv:2: bad Filename \"../evil.ppm\""},
   };
   for (const auto& [rows, expected] : cases) {
     auto parsed =
@@ -137,9 +138,50 @@ TEST(GtsrbCsvTest, ErrorsNameFileAndLine) {
   EXPECT_THAT(ParseGtsrbCsv("Filename,Width\n", "GT-00000.csv", true)
                   .status()
                   .message(),
-              HasSubstr("GT-00000.csv:1: header must be"));
+              HasSubstr("GT-00000.csv:1: the header has no column "
+                        "\"Filename\""));
+  EXPECT_THAT(ParseGtsrbCsv("Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2"
+                            "\n",
+                            "GT-00000.csv", true)
+                  .status()
+                  .message(),
+              HasSubstr("no column \"ClassId\""));
   EXPECT_THAT(ParseGtsrbCsv("", "GT-00000.csv", true).status().message(),
               HasSubstr("empty"));
+}
+
+// Files re-saved by spreadsheets or other tools: a byte-order mark, columns
+// in another order with one more, quotes and spaces around fields.
+TEST(GtsrbCsvTest, ColumnsAreFoundByNameInReSavedFiles) {
+  auto rows = ParseGtsrbCsv(
+      "\xEF\xBB\xBF"
+      "ClassId; Filename ;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;Width;"
+      "Height;Note\r\n"
+      "7;\"00000_00000.ppm\";5;6; 24 ;25;29;30;checked\r\n",
+      "GT-00007.csv", true);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].filename, "00000_00000.ppm");
+  EXPECT_EQ((*rows)[0].width, 29);
+  EXPECT_EQ((*rows)[0].height, 30);
+  EXPECT_EQ((*rows)[0].x2, 24);
+  EXPECT_EQ((*rows)[0].class_id, 7);
+
+  auto kaggle = ParseGtsrbKaggleCsv(
+      "\xEF\xBB\xBF"
+      "Path,ClassId,Width,Height,Roi.X1,Roi.Y1,Roi.X2,Roi.Y2\n"
+      "\"Train/20/00020_00000_00000.png\",20,27,26,5,5,22,20\n",
+      "Train.csv");
+  ASSERT_TRUE(kaggle.ok()) << kaggle.status();
+  EXPECT_EQ((*kaggle)[0].filename, "Train/20/00020_00000_00000.png");
+  EXPECT_EQ((*kaggle)[0].class_id, 20);
+  EXPECT_EQ((*kaggle)[0].y2, 20);
+  EXPECT_THAT(ParseGtsrbKaggleCsv("Width,Height,Roi.X1,Roi.Y1,Roi.X2,Roi.Y2,"
+                                  "ClassId,Path\n27,26,5,5,22,20,20,/etc/x\n",
+                                  "Test.csv")
+                  .status()
+                  .message(),
+              HasSubstr("Test.csv:2: bad Path \"/etc/x\""));
 }
 
 TEST(CifarRecordTest, ConvertsPlanesToHwc) {

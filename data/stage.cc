@@ -11,6 +11,7 @@
 #include "common/digest.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 #include "data/cifar10.h"
 #include "data/fashion_mnist.h"
 #include "data/gtsrb.h"
@@ -165,6 +166,7 @@ absl::StatusOr<DatasetManifest> RunDownloadStage(const SourceManifest& sources,
   for (const PinnedFile& pin : set->files()) {
     LOG(INFO) << "fetching " << pin.name();
     ASSIGN_OR_RETURN(FetchedFile file, FetchVerified(pin, fetch));
+    RETURN_IF_ERROR(CheckUtf8(file.location, pin.name() + " location"));
     SourceFile& source = recorded.emplace_back();
     source.set_name(pin.name());
     source.set_location(file.location);
@@ -193,6 +195,8 @@ absl::StatusOr<ImportResult> RunImportStage(const ImportOptions& options) {
         "required");
   }
   RETURN_IF_ERROR(CheckExtractLimits(options.extract_limits));
+  // The folder is recorded as the store's source location.
+  RETURN_IF_ERROR(CheckUtf8(options.from, "--from folder"));
   std::error_code error;
   if (!fs::is_directory(options.from, error)) {
     return absl::InvalidArgumentError(
@@ -202,7 +206,7 @@ absl::StatusOr<ImportResult> RunImportStage(const ImportOptions& options) {
   if (options.layout == "image_folder") {
     ASSIGN_OR_RETURN(ImportedImages imported,
                      ImportImageFolder(options.from, options.image_folder));
-    result.skipped_files = imported.skipped_files;
+    result.skipped = imported.skipped;
     const ImageSet& train = imported.data.train;
     if (imported.given_validation == 0) {
       ASSIGN_OR_RETURN(result.manifest,

@@ -65,8 +65,8 @@ struct ImportOptions {
 
 struct ImportResult {
   DatasetManifest manifest;
-  // image_folder: files that are not images, left out.
-  int64_t skipped_files = 0;
+  // image_folder: entries that are not images, left out.
+  Skipped skipped;
 };
 
 // Converts `options.from`, splits validation off (unless the folder gives
