@@ -93,7 +93,7 @@ run "--roi and --roi_csv exclude each other" --model="$model" --normalization="$
 run "missing.csv" --model="$model" --normalization="$n" --roi_csv="$work/missing.csv" "$work/shirt.pgm"
 run "short.pgm: no row for short.pgm in --roi_csv .*GT.csv" --model="$model" --normalization="$n" --roi_csv="$work/GT.csv" "$work/short.pgm"
 printf 'Filename,Width\n' > "$work/comma.csv"
-run "comma.csv:1: header must be" --model="$model" --normalization="$n" --roi_csv="$work/comma.csv" "$work/shirt.pgm"
+run "comma.csv:1: the header has no column \"Filename\"" --model="$model" --normalization="$n" --roi_csv="$work/comma.csv" "$work/shirt.pgm"
 printf '%s\nshirt.pgm;30;30;0;0;27;27;1\n' "$header" > "$work/size.csv"
 run "shirt.pgm is 28x28, .*size.csv:2 says 30x30" --model="$model" --normalization="$n" --roi_csv="$work/size.csv" "$work/shirt.pgm"
 
