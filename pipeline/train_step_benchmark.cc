@@ -3,7 +3,10 @@
 // dispatch, side by side with the same model computing every expert densely
 // and then weighting the chosen ones (what the seed did), in float32 and in
 // bf16 autocast. Items are images; the models train with their presets'
-// dropout, attention dropout and drop-path.
+// dropout, attention dropout and drop-path. The `fashion_mnist_cpu` rows
+// train the model section of the shipped CPU recipe
+// (configs/fashion_mnist_cpu.textproto), whose tokenizer and experts differ
+// from the `default` preset's.
 //
 //   bazel run //pipeline:train_step_benchmark --
 //   --benchmark_filter=seed/.*/batch:32
@@ -11,39 +14,48 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/startup.h"
+#include "common/status_macros.h"
 #include "model/config.h"
 #include "model/precision.h"
 #include "model/vit_moe.h"
 #include "pipeline/adamw.h"
+#include "pipeline/config.h"
 #include "pipeline/loss.h"
 
 namespace vit_moe::pipeline {
 namespace {
 
+constexpr char kCpuRecipe[] = "pipeline/configs/fashion_mnist_cpu.textproto";
+
 struct StepCase {
-  std::string preset;
+  // A model preset, or "fashion_mnist_cpu" for kCpuRecipe's model section.
+  std::string model;
   bool bf16;
   bool dense;
   int64_t batch_size;
 };
 
-// The model of `preset` as the benchmarks train it: `seed` on 32x32x3
-// images with 43 classes (GTSRB), `default` as the Fashion-MNIST CPU
-// recipe's base (28x28x1, 10 classes).
-model::ModelConfig BenchmarkModel(const std::string& preset) {
+// The model a case trains: `seed` on 32x32x3 images with 43 classes
+// (GTSRB); `default` and the CPU recipe's model on Fashion-MNIST (28x28x1,
+// 10 classes).
+absl::StatusOr<model::ModelConfig> BenchmarkModel(const std::string& name) {
   model::ModelConfig request;
-  request.set_preset(preset);
-  if (preset == "default") {
+  if (name == "fashion_mnist_cpu") {
+    ASSIGN_OR_RETURN(TrainConfig recipe, ReadTrainConfig(kCpuRecipe));
+    request = recipe.model();
+  } else {
+    request.set_preset(name);
+  }
+  if (name != "seed") {
     request.set_image_size(28);
     request.set_in_channels(1);
     request.set_num_classes(10);
   }
-  return request;
+  return model::ResolveModelConfig(request);
 }
 
 void TrainStep(benchmark::State& state, const StepCase& c) {
-  absl::StatusOr<model::ModelConfig> config =
-      model::ResolveModelConfig(BenchmarkModel(c.preset));
+  absl::StatusOr<model::ModelConfig> config = BenchmarkModel(c.model);
   if (!config.ok()) {
     state.SkipWithError(std::string(config.status().message()).c_str());
     return;
@@ -102,11 +114,12 @@ void TrainStep(benchmark::State& state, const StepCase& c) {
   state.SetLabel(c.dense ? "dense reference" : "sparse dispatch");
 }
 
-// Rows "PRESET/PRECISION/DISPATCH/batch:N". The seed model at batch 32 for
+// Rows "MODEL/PRECISION/DISPATCH/batch:N". The seed model at batch 32 for
 // speed (the side-by-side with ../shared/bench/seed_reference.py) and at
 // its own batch of 128 for memory (run under /usr/bin/time -v with
-// --benchmark_filter=seed/float32/sparse/batch:128); `default` at the
-// Fashion-MNIST recipe's batch of 128.
+// --benchmark_filter=seed/float32/sparse/batch:128); `default` and the CPU
+// recipe's model at that recipe's batch of 128 (the recipe in bf16, as it
+// trains).
 void RegisterTrainSteps() {
   std::vector<StepCase> cases;
   for (bool bf16 : {false, true}) {
@@ -116,13 +129,15 @@ void RegisterTrainSteps() {
     }
   }
   cases.push_back({"seed", false, false, 128});
+  cases.push_back({"fashion_mnist_cpu", true, false, 128});
+  cases.push_back({"fashion_mnist_cpu", true, true, 128});
   for (const StepCase& c : cases) {
     const std::string name =
-        absl::StrCat(c.preset, "/", c.bf16 ? "bf16" : "float32", "/",
+        absl::StrCat(c.model, "/", c.bf16 ? "bf16" : "float32", "/",
                      c.dense ? "dense" : "sparse", "/batch:", c.batch_size);
     benchmark::RegisterBenchmark(name.c_str(), TrainStep, c)
         ->Unit(benchmark::kMillisecond)
-        ->MinTime(c.preset == "seed" ? 5.0 : 3.0);
+        ->MinTime(c.model == "seed" ? 5.0 : 3.0);
   }
 }
 
