@@ -9,51 +9,10 @@
 #include "absl/strings/str_format.h"
 #include "common/digest.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace vit_moe::eval {
-namespace {
-
-// Well-formed UTF-8 (RFC 3629): no overlong forms, surrogates or code
-// points above U+10FFFF. Protobuf's JSON printer only logs bad strings and
-// prints their bytes, which no JSON reader takes.
-bool IsUtf8(absl::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto byte = [&](size_t k) {
-      return static_cast<unsigned char>(text[k]);
-    };
-    const unsigned char lead = byte(i);
-    int length = 0;
-    unsigned char low = 0x80, high = 0xBF;  // range of the second byte
-    if (lead < 0x80) {
-      length = 1;
-    } else if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) low = 0xA0;   // overlong
-      if (lead == 0xED) high = 0x9F;  // surrogates
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) low = 0x90;   // overlong
-      if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (int k = 1; k < length; ++k) {
-      const unsigned char c = byte(i + k);
-      if (k == 1 ? (c < low || c > high) : (c < 0x80 || c > 0xBF)) {
-        return false;
-      }
-    }
-    i += length;
-  }
-  return true;
-}
-
-}  // namespace
 
 absl::StatusOr<double> ReportTemperature(const EvaluationReport& report,
                                          const std::string& report_path,
@@ -163,9 +122,11 @@ absl::StatusOr<std::string> PredictionJson(const Prediction& prediction) {
   // proto3's defaults.
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
-  bool utf8 = IsUtf8(prediction.file());
+  // Protobuf's JSON printer only logs bad strings and prints their bytes,
+  // which no JSON reader takes.
+  bool utf8 = IsValidUtf8(prediction.file());
   for (const ClassProbability& p : prediction.top_k()) {
-    utf8 = utf8 && IsUtf8(p.name());
+    utf8 = utf8 && IsValidUtf8(p.name());
   }
   if (!utf8) {
     return absl::InvalidArgumentError(absl::StrCat(
