@@ -17,6 +17,10 @@ std::vector<int64_t> EpochOrder(int64_t n, bool shuffle, uint64_t seed,
   return order;
 }
 
+int PrefetchBatchesFor(bool accelerator, int compute_threads, int cores) {
+  return accelerator || compute_threads < cores ? 2 : 0;
+}
+
 BatchLoader::BatchLoader(const SplitData& split, LoaderOptions options,
                          int64_t epoch, std::function<Batch(Batch)> transform)
     : split_(split), options_(options), transform_(std::move(transform)) {

@@ -30,8 +30,10 @@ struct LoaderOptions {
   int rank = 0,
       world_size =
           1;  // rank r yields its contiguous slice of each global batch
-  int prefetch_batches = 2;  // background thread queue depth; 0 = no thread
-  int64_t start_batch = 0;   // skip this many global batches (resume mid-epoch)
+  // Background thread queue depth; 0 = no thread (batches are made and
+  // transformed in Next()). PrefetchBatchesFor picks it for a device.
+  int prefetch_batches = 2;
+  int64_t start_batch = 0;  // skip this many global batches (resume mid-epoch)
   int64_t limit_images =
       0;  // use only the first N images of the split (0 = all)
 };
@@ -42,6 +44,14 @@ struct Batch {
   torch::Tensor indices;    // [B] int64, index of each image in the split
   int64_t batch_index = 0;  // global batch index within the epoch
 };
+
+// Queue depth for a loader feeding `compute_threads` intra-op threads on
+// `cores` cores: 2 where the prefetch thread has a core of its own or the
+// host waits on an `accelerator`, else 0. With every core computing, the
+// prefetch thread preempts one intra-op thread and the other stalls at
+// the next parallel region: the Fashion-MNIST CPU recipe (2 threads, 2
+// cores) trained 5-25% faster with batches made between steps.
+int PrefetchBatchesFor(bool accelerator, int compute_threads, int cores);
 
 // The epoch order used by BatchLoader: [0, n) permuted by a generator
 // seeded from (seed, epoch), or the identity when !shuffle.

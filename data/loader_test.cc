@@ -119,6 +119,31 @@ TEST(BatchLoaderTest, StartBatchLimitAndPrefetchOffAgree) {
   EXPECT_EQ(Indices(rest[1]), Indices(all[5]));
 }
 
+TEST(BatchLoaderTest, WithoutPrefetchTheTransformRunsInNext) {
+  SplitData split = MakeSplit();
+  LoaderOptions options;
+  options.batch_size = 2;
+  options.prefetch_batches = 0;
+  const std::thread::id consumer = std::this_thread::get_id();
+  int transformed = 0;
+  BatchLoader loader(split, options, 0, [&](Batch batch) {
+    EXPECT_EQ(std::this_thread::get_id(), consumer);
+    ++transformed;
+    return batch;
+  });
+  EXPECT_EQ(transformed, 0);
+  ASSERT_TRUE(loader.Next().has_value());
+  EXPECT_EQ(transformed, 1);
+}
+
+TEST(PrefetchBatchesForTest, AThreadOnlyWhereItHasACoreOrTheHostWaits) {
+  EXPECT_EQ(PrefetchBatchesFor(/*accelerator=*/false, 2, 2), 0);
+  EXPECT_EQ(PrefetchBatchesFor(/*accelerator=*/false, 4, 2), 0);
+  EXPECT_EQ(PrefetchBatchesFor(/*accelerator=*/false, 1, 2), 2);
+  EXPECT_EQ(PrefetchBatchesFor(/*accelerator=*/true, 2, 2), 2);
+  EXPECT_EQ(PrefetchBatchesFor(/*accelerator=*/true, 16, 16), 2);
+}
+
 TEST(BatchLoaderTest, TransformRunsOnPrefetchThreadAndErrorsSurface) {
   SplitData split = MakeSplit();
   LoaderOptions options;

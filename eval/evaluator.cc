@@ -11,6 +11,7 @@
 #include "augment/batch_transforms.h"
 #include "common/digest.h"
 #include "common/numeric_environment.h"
+#include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/dataset.pb.h"
 #include "data/loader.h"
@@ -85,6 +86,8 @@ torch::Tensor SplitLogits(Context& ctx, const data::SplitData& split,
   lo.shuffle = false;
   lo.drop_last = false;
   lo.limit_images = limit;
+  lo.prefetch_batches = data::PrefetchBatchesFor(
+      ctx.device.is_cuda(), torch::get_num_threads(), CoreCount());
   data::BatchLoader loader(
       split, lo, /*epoch=*/0,
       augment::EvaluationTransform(ctx.norm, ctx.device.is_cuda(),

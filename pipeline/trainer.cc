@@ -19,6 +19,7 @@
 #include "common/memory.h"
 #include "common/numeric_environment.h"
 #include "common/proto_io.h"
+#include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/loader.h"
 #include "data/normalization.h"
@@ -248,6 +249,8 @@ data::LoaderOptions Trainer::TrainLoaderOptions(int64_t start_batch) const {
   options.limit_images = config_.debug().subset_images();
   options.rank = world_.rank;
   options.world_size = world_.world_size;
+  options.prefetch_batches = data::PrefetchBatchesFor(
+      setup_.device.is_cuda(), setup_.threads, CoreCount());
   return options;
 }
 
@@ -738,6 +741,8 @@ absl::StatusOr<Trainer::Validation> Trainer::Validate() {
   // Sharded: each rank evaluates its slice of every batch, sums are added.
   options.rank = world_.rank;
   options.world_size = world_.world_size;
+  options.prefetch_batches = data::PrefetchBatchesFor(
+      setup_.device.is_cuda(), setup_.threads, CoreCount());
   data::BatchLoader loader(*setup_.validation, options, 0,
                            augment::EvaluationTransform(
                                setup_.normalization, setup_.device.is_cuda()));
