@@ -23,7 +23,9 @@ echo "training the CI recipe with $half of its $epochs epochs"
 
 "$download" --dataset=fashion_mnist --mirror="$mirror" --out_dir="$work/data"
 "$normalize" --manifest="$work/data/manifest.pb" --out="$work/normalization.pb"
-"$train" --config="$config" --manifest="$work/data/manifest.pb" \
+# The pipeline stages' lock (pipeline.bzl): never train beside a chain's stage.
+flock /tmp/vit_moe_stage.lock \
+  "$train" --config="$config" --manifest="$work/data/manifest.pb" \
   --normalization="$work/normalization.pb" --output_dir="$work/run" \
   --epochs="$half"
 "$evaluate" --model="$work/run/best_model.pt" \

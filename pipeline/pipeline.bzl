@@ -11,16 +11,21 @@ actions run on this machine anyway, and an exec-configured copy would compile
 every LibTorch source a second time.
 """
 
-def _stage_action(ctx, executable, arguments, inputs, outputs, mnemonic, message):
-    ctx.actions.run(
-        executable = executable,
-        arguments = arguments,
+def _stage_action(ctx, executable, arguments, inputs, outputs, mnemonic, message, tools = []):
+    # Stages use every core themselves, and side by side their OpenMP threads
+    # spin against each other: two chains' trainings ran at 67 images/s each
+    # instead of ~1,000 alone. Bazel 4.2 schedules local actions by count and
+    # ignores a cpu:N requirement on them, so a lock every stage takes (in any
+    # workspace on the machine; gate_bites_test's training too) runs them one
+    # at a time.
+    ctx.actions.run_shell(
+        command = 'exec flock /tmp/vit_moe_stage.lock "$@"',
+        arguments = [executable.executable.path] + arguments,
         inputs = inputs,
+        tools = [executable] + tools,
         outputs = outputs,
         mnemonic = mnemonic,
         progress_message = message,
-        # Stages use every core themselves; they would only fight each other.
-        execution_requirements = {"cpu:2": ""},
         use_default_shell_env = True,
     )
 
@@ -151,20 +156,29 @@ pipeline_normalization = rule(
 def _training_impl(ctx):
     out = ctx.actions.declare_directory(ctx.label.name)
     store = ctx.files.dataset[0]
-    _stage_action(
-        ctx,
-        ctx.attr._train[DefaultInfo].files_to_run,
-        [
-            "--config=" + ctx.file.config.path,
-            "--manifest=%s/manifest.pb" % store.path,
-            "--normalization=" + ctx.file.normalization.path,
-            "--output_dir=" + out.path,
-        ] + ctx.attr.flags,
-        [store, ctx.file.normalization, ctx.file.config],
-        [out],
-        "TrainModel",
-        "Training %s" % ctx.label,
-    )
+    train = ctx.attr._train[DefaultInfo].files_to_run
+    arguments = [
+        "--config=" + ctx.file.config.path,
+        "--manifest=%s/manifest.pb" % store.path,
+        "--normalization=" + ctx.file.normalization.path,
+        "--output_dir=" + out.path,
+    ] + ctx.attr.flags
+    inputs = [store, ctx.file.normalization, ctx.file.config]
+    if ctx.attr.processes > 1:
+        # Data-parallel over local processes; port 0: chains training side by
+        # side must not meet in one rendezvous store.
+        _stage_action(
+            ctx,
+            ctx.attr._launch[DefaultInfo].files_to_run,
+            ["--nproc_per_node=%d" % ctx.attr.processes, "--rdzv_port=0", "--", train.executable.path] + arguments,
+            inputs,
+            [out],
+            "TrainModel",
+            "Training %s in %d processes" % (ctx.label, ctx.attr.processes),
+            tools = [train],
+        )
+    else:
+        _stage_action(ctx, train, arguments, inputs, [out], "TrainModel", "Training %s" % ctx.label)
     return _outputs(ctx, out)
 
 pipeline_training = rule(
@@ -175,6 +189,13 @@ pipeline_training = rule(
         "dataset": attr.label(mandatory = True),
         "normalization": attr.label(allow_single_file = True, mandatory = True),
         "flags": attr.string_list(doc = "Extra flags for the train binary."),
+        "processes": attr.int(
+            default = 1,
+            doc = "Local processes training data-parallel (//pipeline/distributed:launch); " +
+                  "each takes cores / processes threads. Part of the recipe: ranks draw " +
+                  "their own dropout, so the numbers depend on it.",
+        ),
+        "_launch": attr.label(default = "//pipeline/distributed:launch", executable = True, cfg = "target"),
         "_train": attr.label(default = "//pipeline:train", executable = True, cfg = "target"),
     },
 )
@@ -246,12 +267,14 @@ def vit_moe_pipeline(
         images = [],
         import_flags = [],
         train_flags = [],
+        train_processes = 1,
         eval_flags = []):
     """download (or import) -> normalize -> train -> evaluate -> gate, as `name`.
 
     The data comes from `dataset` (a published set: fashion_mnist, cifar10,
     gtsrb; `local_files` read instead of downloading) or from `images`, an
     image folder of your own imported by //data:import with `import_flags`.
+    `train_processes` > 1 trains data-parallel in that many local processes.
 
     Every target is tagged manual: `bazel build //...` must not start an
     hour of training or a download; name the chain to run it.
@@ -270,6 +293,7 @@ def vit_moe_pipeline(
         dataset = name + "_data",
         normalization = name + "_normalization",
         flags = train_flags,
+        processes = train_processes,
     )
     pipeline_evaluation(
         tags = ["manual"],
