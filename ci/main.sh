@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's main job: the full pipeline on Fashion-MNIST, offline -
 # download (Debian's files) -> normalize -> train (the 2-core CPU recipe,
-# about 53 minutes) -> evaluate -> gate, as cached Bazel actions. Ends by
+# 2 processes, about 50 minutes) -> evaluate -> gate, as cached Bazel actions. Ends by
 # printing where the report and figures are and the headline numbers.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -182,11 +182,30 @@ std::vector<std::string> EnvironmentChanges(const TrainingRun& recorded,
       CaptureNumericEnvironment(threads, then.device(), then.precision()));
 }
 
+absl::Status CheckSameWorldSize(const TrainingRun& recorded,
+                                const distributed::WorldInfo& world) {
+  // Records written before data-parallel training existed hold 0.
+  const int then = std::max(1, recorded.world_size());
+  if (then == world.world_size) return absl::OkStatus();
+  if (then == 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the recorded run trained in one process, this re-run has ",
+        world.world_size, " ranks: run reproduce without the launcher"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the recorded run trained data-parallel in ", then,
+      " processes (world_size ", then, "), this re-run in ", world.world_size,
+      "; each rank draws its own dropout, so start it the same way: "
+      "bazel-bin/pipeline/distributed/launch --nproc_per_node=",
+      then, " -- bazel-bin/pipeline/reproduce --run=... --out_dir=..."));
+}
+
 absl::StatusOr<TrainingRun> ReproduceRun(const TrainingRun& recorded,
                                          const ReproduceOptions& options) {
   if (options.output_dir.empty()) {
     return absl::InvalidArgumentError("an output folder is required");
   }
+  RETURN_IF_ERROR(CheckSameWorldSize(recorded, options.world));
   TrainConfig config = recorded.resolved_config();
   if (!options.manifest.empty()) config.set_manifest(options.manifest);
   if (!options.normalization.empty()) {
@@ -208,7 +227,9 @@ absl::StatusOr<TrainingRun> ReproduceRun(const TrainingRun& recorded,
       CheckInput(recorded, "normalization", config.normalization()));
   RETURN_IF_ERROR(
       CheckInput(recorded, "init_from", config.fine_tune().init_from()));
-  return RunTraining(config, TrainOptions{});
+  TrainOptions train;
+  train.world = options.world;
+  return RunTraining(config, train);
 }
 
 }  // namespace vit_moe::pipeline

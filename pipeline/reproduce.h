@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "pipeline/distributed/world.h"
 #include "pipeline/training_run.pb.h"
 
 namespace vit_moe::pipeline {
@@ -23,6 +24,9 @@ struct ReproduceOptions {
   std::string normalization;
   // Intra-op threads of the re-run; 0 = the recorded count.
   int threads = 0;
+  // This process's place in the re-run: a run trained data-parallel is
+  // re-run by as many processes (each rank draws its own dropout).
+  distributed::WorldInfo world;
 };
 
 enum class Verdict {
@@ -56,7 +60,12 @@ Comparison CompareRuns(const TrainingRun& recorded,
 std::vector<std::string> EnvironmentChanges(const TrainingRun& recorded,
                                             const ReproduceOptions& options);
 
-// Verifies the recorded inputs' digests, re-trains into
+// FailedPrecondition unless `world` has as many processes as the recorded
+// run trained in, saying how to start the re-run.
+absl::Status CheckSameWorldSize(const TrainingRun& recorded,
+                                const distributed::WorldInfo& world);
+
+// Verifies the world size and the recorded inputs' digests, re-trains into
 // options.output_dir, and returns the new run. A moved or changed input is
 // FailedPrecondition naming it.
 absl::StatusOr<TrainingRun> ReproduceRun(const TrainingRun& recorded,

@@ -14,6 +14,7 @@
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/user_path.h"
+#include "pipeline/distributed/world.h"
 #include "pipeline/reproduce.h"
 
 ABSL_DECLARE_FLAG(int, threads);
@@ -48,6 +49,8 @@ absl::StatusOr<int> Run() {
   TrainingRun recorded;
   RETURN_IF_ERROR(ReadBinaryProto(run_path, &recorded));
   ReproduceOptions options;
+  ASSIGN_OR_RETURN(options.world, distributed::WorldInfoFromEnvironment());
+  RETURN_IF_ERROR(CheckSameWorldSize(recorded, options.world));
   options.output_dir = data::ResolveUserPath(absl::GetFlag(FLAGS_out_dir));
   options.manifest = data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
   options.normalization =
@@ -61,8 +64,10 @@ absl::StatusOr<int> Run() {
       {{"run", run_path},
        {"manifest", options.manifest},
        {"normalization", options.normalization}}));
+  // Every rank trains; rank 0, which wrote the files, compares and speaks.
+  const bool primary = options.world.is_primary();
   std::vector<std::string> changes = EnvironmentChanges(recorded, options);
-  if (!changes.empty()) {
+  if (primary && !changes.empty()) {
     std::printf(
         "the numeric environment differs from the record, so bit-identical "
         "results are not expected; comparing within --tolerance=%g:\n",
@@ -73,6 +78,7 @@ absl::StatusOr<int> Run() {
     std::fflush(stdout);
   }
   ASSIGN_OR_RETURN(TrainingRun reproduced, ReproduceRun(recorded, options));
+  if (!primary) return 0;
   Comparison comparison = CompareRuns(recorded, reproduced, tolerance);
   for (const std::string& difference : comparison.differences) {
     std::printf("differs: %s\n", difference.c_str());
@@ -106,6 +112,9 @@ int main(int argc, char** argv) {
       "  bazel run //pipeline:reproduce -- --run=runs/x/training_run.pb "
       "--out_dir=runs/x_again [--manifest=... --normalization=...] "
       "[--threads=N --tolerance=0.01]\n"
+      "A run trained data-parallel is re-run by as many processes: "
+      "bazel-bin/pipeline/distributed/launch --nproc_per_node=N -- "
+      "bazel-bin/pipeline/reproduce --run=... --out_dir=...\n"
       "Exit 0: identical; 3: within --tolerance in a different numeric "
       "environment (BLAS kernel, its variables, threads, CPU); 1: differs; "
       "2: bad input.",

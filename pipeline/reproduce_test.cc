@@ -152,5 +152,27 @@ TEST(ReproduceTest, AnotherThreadCountIsNamedBeforeTrainingAndTolerated) {
               Contains(HasSubstr("likely cause: threads")));
 }
 
+TEST(ReproduceTest, TheReRunHasAsManyRanksAsTheRecord) {
+  distributed::WorldInfo alone;
+  distributed::WorldInfo pair;
+  pair.world_size = 2;
+  TrainingRun before_ranks;  // written before world_size was recorded
+  EXPECT_TRUE(CheckSameWorldSize(before_ranks, alone).ok());
+  TrainingRun two;
+  two.set_world_size(2);
+  EXPECT_TRUE(CheckSameWorldSize(two, pair).ok());
+
+  absl::Status status = CheckSameWorldSize(two, alone);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(),
+              HasSubstr("data-parallel in 2 processes (world_size 2), this "
+                        "re-run in 1"));
+  EXPECT_THAT(status.message(), HasSubstr("launch --nproc_per_node=2 --"));
+  status = CheckSameWorldSize(before_ranks, pair);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(),
+              HasSubstr("trained in one process, this re-run has 2 ranks"));
+}
+
 }  // namespace
 }  // namespace vit_moe::pipeline

@@ -59,6 +59,8 @@ absl::Status Run() {
     config.set_threads(std::max(1, CoreCount() / per_machine));
   }
   ASSIGN_OR_RETURN(TrainingRun run, RunTraining(config, options));
+  // Rank 0 wrote the files; the other ranks said their digest on stderr.
+  if (!options.world.is_primary()) return absl::OkStatus();
   std::printf(
       "best epoch %d: validation accuracy %.4f; %.0f s, peak memory %.2f GiB; "
       "wrote %s/%s\n",

@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/startup.h"
+#include "common/status_macros.h"
 #include "pipeline/distributed/process.h"
 
 ABSL_FLAG(int, nproc_per_node, 2, "Processes to start on this machine.");
@@ -19,7 +20,10 @@ ABSL_FLAG(int, nnodes, 1, "Machines in the job.");
 ABSL_FLAG(int, node_rank, 0, "This machine's index, 0..nnodes-1.");
 ABSL_FLAG(std::string, rdzv_addr, "127.0.0.1",
           "Host of node 0, where rank 0 hosts the rendezvous store.");
-ABSL_FLAG(int, rdzv_port, 29500, "Port of the rendezvous store.");
+ABSL_FLAG(int, rdzv_port, 29500,
+          "Port of the rendezvous store; 0 = a free port of this machine "
+          "(one machine only), so that jobs started side by side, such as "
+          "Bazel actions, do not meet in each other's store.");
 
 namespace vit_moe::distributed {
 namespace {
@@ -37,6 +41,19 @@ absl::StatusOr<int> Launch(const std::vector<std::string>& command) {
         "--nproc_per_node and --nnodes must be >= 1 and --node_rank in "
         "[0, nnodes)");
   }
+  int port = absl::GetFlag(FLAGS_rdzv_port);
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--rdzv_port ", port, " is not a port (0..65535)"));
+  }
+  if (port == 0) {
+    if (nodes > 1) {
+      return absl::InvalidArgumentError(
+          "--rdzv_port=0 picks a port of this machine, which the other "
+          "machines cannot know: give every node the same port");
+    }
+    ASSIGN_OR_RETURN(port, PickFreePort());
+  }
   std::vector<pid_t> children;
   for (int local = 0; local < per_node; ++local) {
     int rank = node_rank * per_node + local;
@@ -46,7 +63,7 @@ absl::StatusOr<int> Launch(const std::vector<std::string>& command) {
         {"LOCAL_RANK", std::to_string(local)},
         {"LOCAL_WORLD_SIZE", std::to_string(per_node)},
         {"MASTER_ADDR", absl::GetFlag(FLAGS_rdzv_addr)},
-        {"MASTER_PORT", std::to_string(absl::GetFlag(FLAGS_rdzv_port))},
+        {"MASTER_PORT", std::to_string(port)},
     };
     absl::StatusOr<pid_t> pid = SpawnProcess(command, env);
     if (!pid.ok()) {
