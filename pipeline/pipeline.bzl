@@ -163,22 +163,23 @@ def _training_impl(ctx):
         "--normalization=" + ctx.file.normalization.path,
         "--output_dir=" + out.path,
     ] + ctx.attr.flags
-    inputs = [store, ctx.file.normalization, ctx.file.config]
+    executable, tools, message = train, [], "Training %s" % ctx.label
     if ctx.attr.processes > 1:
         # Data-parallel over local processes; port 0: chains training side by
         # side must not meet in one rendezvous store.
-        _stage_action(
-            ctx,
-            ctx.attr._launch[DefaultInfo].files_to_run,
-            ["--nproc_per_node=%d" % ctx.attr.processes, "--rdzv_port=0", "--", train.executable.path] + arguments,
-            inputs,
-            [out],
-            "TrainModel",
-            "Training %s in %d processes" % (ctx.label, ctx.attr.processes),
-            tools = [train],
-        )
-    else:
-        _stage_action(ctx, train, arguments, inputs, [out], "TrainModel", "Training %s" % ctx.label)
+        arguments = ["--nproc_per_node=%d" % ctx.attr.processes, "--rdzv_port=0", "--", train.executable.path] + arguments
+        executable, tools = ctx.attr._launch[DefaultInfo].files_to_run, [train]
+        message = "Training %s in %d processes" % (ctx.label, ctx.attr.processes)
+    _stage_action(
+        ctx,
+        executable,
+        arguments,
+        [store, ctx.file.normalization, ctx.file.config],
+        [out],
+        "TrainModel",
+        message,
+        tools = tools,
+    )
     return _outputs(ctx, out)
 
 pipeline_training = rule(
