@@ -2,6 +2,10 @@
 
 #include <ATen/autocast_mode.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <iterator>
+
 #ifdef VIT_MOE_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #endif
@@ -11,11 +15,29 @@
 
 namespace vit_moe::model {
 
+bool OneDnnMayUseBf16() {
+  // oneDNN's instruction sets below AVX512_CORE_BF16; ONEDNN_ wins over
+  // DNNL_, as in oneDNN.
+  constexpr absl::string_view kWithoutBf16[] = {
+      "SSE41",           "AVX",         "AVX2",
+      "AVX2_VNNI",       "AVX2_VNNI_2", "AVX512_CORE",
+      "AVX512_CORE_VNNI"};
+  for (const char* name : {"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"}) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') continue;
+    const std::string isa = absl::AsciiStrToUpper(value);
+    return std::find(std::begin(kWithoutBf16), std::end(kWithoutBf16), isa) ==
+           std::end(kWithoutBf16);
+  }
+  return true;
+}
+
 bool CpuHasNativeBf16() {
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512bf16") ||
-         __builtin_cpu_supports("amx-bf16");
+  return (__builtin_cpu_supports("avx512bf16") ||
+          __builtin_cpu_supports("amx-bf16")) &&
+         OneDnnMayUseBf16();
 #else
   return false;
 #endif
@@ -49,8 +71,9 @@ PrecisionChoice ChoosePrecision(PrecisionRequest request,
     } else if (device.is_cpu()) {
       choice.fallback_reason =
           "bf16_mixed was asked for, but this CPU has no native bfloat16 "
-          "(neither avx512_bf16 nor amx_bf16 in /proc/cpuinfo), where bf16 "
-          "is slower than float32: running float32";
+          "(neither avx512_bf16 nor amx_bf16 in /proc/cpuinfo, or "
+          "ONEDNN_MAX_CPU_ISA caps oneDNN below them), where bf16 is slower "
+          "than float32: running float32";
     } else {
       choice.fallback_reason = absl::StrCat(
           "bf16_mixed was asked for, but ", device.str(),

@@ -19,8 +19,15 @@
 
 namespace vit_moe::model {
 
+// True when oneDNN may use bfloat16 instructions: ONEDNN_MAX_CPU_ISA (or
+// DNNL_MAX_CPU_ISA), where set, names AVX512_CORE_BF16 or a later set.
+bool OneDnnMayUseBf16();
+
 // True when this CPU has native bfloat16 dot products (avx512_bf16 or
-// amx_bf16 in /proc/cpuinfo).
+// amx_bf16 in /proc/cpuinfo) and oneDNN may use them. Capping oneDNN below
+// them (ONEDNN_MAX_CPU_ISA=AVX2, with ATEN_CPU_CAPABILITY=avx2 for ATen's
+// loops) gives an AVX-512 machine the float32 paths of an AVX2-only one,
+// which is how tests cover both kinds of CPU on either.
 bool CpuHasNativeBf16();
 
 // What a device computes natively; tests inject their own.

@@ -3,6 +3,9 @@
 #include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+
 namespace vit_moe::model {
 namespace {
 
@@ -80,6 +83,30 @@ TEST(ChoosePrecisionTest, Fp16OnCudaOnly) {
 TEST(ChoosePrecisionTest, CpuFactsComeFromTheCpu) {
   EXPECT_EQ(QueryDeviceFacts(torch::kCPU).native_bf16, CpuHasNativeBf16());
   EXPECT_EQ(QueryDeviceFacts(torch::kCPU).cuda_major, 0);
+}
+
+// How tests on an AVX-512 BF16 machine take an AVX2 machine's path.
+TEST(CpuHasNativeBf16Test, OneDnnCappedBelowBf16MeansNone) {
+  const char* saved = std::getenv("ONEDNN_MAX_CPU_ISA");
+  const std::string restore = saved != nullptr ? saved : "";
+  for (const char* isa : {"AVX2", "avx512_core", "AVX512_CORE_VNNI", "SSE41"}) {
+    setenv("ONEDNN_MAX_CPU_ISA", isa, 1);
+    EXPECT_FALSE(OneDnnMayUseBf16()) << isa;
+    EXPECT_FALSE(CpuHasNativeBf16()) << isa;
+    EXPECT_FALSE(QueryDeviceFacts(torch::kCPU).native_bf16) << isa;
+  }
+  for (const char* isa : {"AVX512_CORE_BF16", "AVX512_CORE_AMX", "ALL"}) {
+    setenv("ONEDNN_MAX_CPU_ISA", isa, 1);
+    EXPECT_TRUE(OneDnnMayUseBf16()) << isa;
+  }
+  // ONEDNN_ wins over DNNL_, as in oneDNN.
+  setenv("DNNL_MAX_CPU_ISA", "AVX2", 1);
+  EXPECT_TRUE(OneDnnMayUseBf16());
+  unsetenv("ONEDNN_MAX_CPU_ISA");
+  EXPECT_FALSE(OneDnnMayUseBf16());
+  unsetenv("DNNL_MAX_CPU_ISA");
+  EXPECT_TRUE(OneDnnMayUseBf16());
+  if (saved != nullptr) setenv("ONEDNN_MAX_CPU_ISA", restore.c_str(), 1);
 }
 
 TEST(PrecisionFromFlagTest, AcceptsTheTwoNamesOnly) {

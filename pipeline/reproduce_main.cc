@@ -5,7 +5,9 @@
 // a different numeric environment; 1: differs (each difference printed);
 // 2: bad input.
 #include <cstdio>
+#include <iostream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
@@ -14,6 +16,7 @@
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/user_path.h"
+#include "pipeline/distributed/launcher.h"
 #include "pipeline/distributed/world.h"
 #include "pipeline/reproduce.h"
 
@@ -50,6 +53,19 @@ absl::StatusOr<int> Run() {
   RETURN_IF_ERROR(ReadBinaryProto(run_path, &recorded));
   ReproduceOptions options;
   ASSIGN_OR_RETURN(options.world, distributed::WorldInfoFromEnvironment());
+  distributed::StopWithLauncher();
+  if (!options.world.is_distributed() && recorded.world_size() > 1) {
+    // Each rank draws its own dropout: only as many ranks re-train the same.
+    std::cerr << "the recorded run trained data-parallel in "
+              << recorded.world_size() << " processes: re-training in as many"
+              << std::endl;
+    ASSIGN_OR_RETURN(std::vector<std::string> self,
+                     distributed::OwnCommandLine());
+    distributed::LaunchOptions launch;
+    launch.processes_per_node = recorded.world_size();
+    launch.one_error_line = true;
+    return distributed::LaunchRanks(self, launch);
+  }
   RETURN_IF_ERROR(CheckSameWorldSize(recorded, options.world));
   options.output_dir = data::ResolveUserPath(absl::GetFlag(FLAGS_out_dir));
   options.manifest = data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # //pipeline:reproduce of a run trained data-parallel: started by the
-# launcher with as many ranks, it re-trains bit for bit; alone (or with
-# other ranks than recorded) it refuses before training, naming the count.
+# launcher with as many ranks, or alone (it then starts as many itself), it
+# re-trains bit for bit; with other ranks than recorded it refuses before
+# training, naming the count.
 set -uo pipefail
 train="$1"
 reproduce="$2"
@@ -29,8 +30,6 @@ CONFIG
 record="$work/run/training_run.pb"
 
 run() { refuses 2 "$1" "$work" -- "${@:2}"; }
-run "trained data-parallel in 2 processes.*launch --nproc_per_node=2" \
-    "$reproduce" --run="$record" --out_dir="$work/alone"
 # Rank 0 of three: refused before it waits for the others.
 run "data-parallel in 2 processes \(world_size 2\), this re-run in 3" \
     env RANK=0 WORLD_SIZE=3 LOCAL_RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=9 \
@@ -46,4 +45,30 @@ grep -q "^reproduced: 2 epochs" "$work/again.log" ||
     fail "the verdict is not printed once (rank 0 only)"
 cmp -s "$work/run/checkpoint.pt" "$work/again/checkpoint.pt" ||
     fail "the re-run's checkpoint.pt differs from the record's"
+
+# Started alone, it starts the recorded 2 ranks itself.
+"$reproduce" --run="$record" --out_dir="$work/alone" >"$work/alone.log" 2>&1
+status=$?
+[[ $status == 0 ]] || fail "reproduce alone: exit $status: $(tail -5 "$work/alone.log")"
+grep -q "re-training in as many" "$work/alone.log" ||
+    fail "reproduce alone did not say it starts the recorded ranks"
+cmp -s "$work/run/checkpoint.pt" "$work/alone/checkpoint.pt" ||
+    fail "reproduce alone: checkpoint.pt differs from the record's"
+
+# A training of threads 0 started alone spreads over the cores itself, one
+# rank of one thread each, equal to the same ranks under the launcher.
+cores=$(nproc)
+if (( cores >= 2 && 32 % cores == 0 )); then
+  "$train" --config="$work/tiny.textproto" --output_dir="$work/self" \
+      >"$work/self.log" 2>&1 || fail "training alone failed: $(tail -3 "$work/self.log")"
+  grep -q "training data-parallel in $cores processes of one thread" "$work/self.log" ||
+      fail "training alone did not launch its ranks: $(head -5 "$work/self.log")"
+  if (( cores == 2 )); then
+    cmp -s "$work/run/checkpoint.pt" "$work/self/checkpoint.pt" ||
+        fail "training alone differs from the launcher's 2 ranks"
+  fi
+  "$train" --config="$work/tiny.textproto" --output_dir="$work/one" --threads=1 \
+      >"$work/one.log" 2>&1 || fail "--threads=1 training failed"
+  grep -q "data-parallel" "$work/one.log" && fail "--threads=1 still launched ranks"
+fi
 finish

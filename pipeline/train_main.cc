@@ -2,20 +2,25 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <string>
+#include <vector>
 
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/user_path.h"
 #include "pipeline/config.h"
+#include "pipeline/device.h"
+#include "pipeline/distributed/launcher.h"
 #include "pipeline/distributed/world.h"
+#include "pipeline/local_ranks.h"
 #include "pipeline/train_flags.h"
 #include "pipeline/trainer.h"
 
 namespace vit_moe::pipeline {
 namespace {
 
-absl::Status Run() {
+absl::StatusOr<int> Run() {
   const std::string config_path = data::ResolveUserPath(ConfigFlag());
   if (config_path.empty()) {
     return absl::InvalidArgumentError(
@@ -51,6 +56,26 @@ absl::Status Run() {
   options.config_path = config_path;
   options.resume = ResumeFlag();
   ASSIGN_OR_RETURN(options.world, distributed::WorldInfoFromEnvironment());
+  distributed::StopWithLauncher();
+  if (!options.world.is_distributed()) {
+    absl::StatusOr<torch::Device> device = ResolveDevice(config.device(), 0);
+    const LocalRanks local =
+        RanksForCores(config, device.ok() && device->is_cpu(), CoreCount());
+    if (!local.reason.empty()) std::cerr << local.reason << std::endl;
+    if (local.ranks > 1) {
+      std::cerr << "threads: 0 on " << CoreCount()
+                << " CPU cores: training data-parallel in " << local.ranks
+                << " processes of one thread each (set threads to train in "
+                   "one process)"
+                << std::endl;
+      ASSIGN_OR_RETURN(std::vector<std::string> self,
+                       distributed::OwnCommandLine());
+      distributed::LaunchOptions launch;
+      launch.processes_per_node = local.ranks;
+      launch.one_error_line = true;
+      return distributed::LaunchRanks(self, launch);
+    }
+  }
   // Processes sharing a machine share its cores (the launcher and torchrun
   // set LOCAL_WORLD_SIZE); oversubscribed threads only slow each other.
   const char* local_world = std::getenv("LOCAL_WORLD_SIZE");
@@ -60,7 +85,7 @@ absl::Status Run() {
   }
   ASSIGN_OR_RETURN(TrainingRun run, RunTraining(config, options));
   // Rank 0 wrote the files; the other ranks said their digest on stderr.
-  if (!options.world.is_primary()) return absl::OkStatus();
+  if (!options.world.is_primary()) return 0;
   std::printf(
       "best epoch %d: validation accuracy %.4f; %.0f s, peak memory %.2f GiB; "
       "wrote %s/%s\n",
@@ -68,7 +93,7 @@ absl::Status Run() {
       run.timing().wall_seconds(),
       run.timing().peak_resident_bytes() / double{1 << 30},
       config.output_dir().c_str(), kTrainingRunFile);
-  return absl::OkStatus();
+  return 0;
 }
 
 }  // namespace
@@ -87,6 +112,10 @@ int main(int argc, char** argv) {
       "Data-parallel: start one process per rank with RANK, WORLD_SIZE, "
       "LOCAL_RANK, MASTER_ADDR, MASTER_PORT set (or --rank ... flags), e.g. "
       "bazel-bin/pipeline/distributed/launch --nproc_per_node=2 -- "
-      "bazel-bin/pipeline/train --config=...",
-      vit_moe::pipeline::Run);
+      "bazel-bin/pipeline/train --config=...; started alone on a CPU with "
+      "threads 0 it does that itself, one process of one thread per core.",
+      [](const std::vector<std::string>& arguments) -> absl::StatusOr<int> {
+        RETURN_IF_ERROR(vit_moe::RefuseArguments(arguments));
+        return vit_moe::pipeline::Run();
+      });
 }

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,14 +38,16 @@ struct Child {
   int stderr_fd = -1;
 };
 
-// Starts the train binary with `args`; its stderr comes back through a pipe.
-Child Spawn(const std::vector<std::string>& args) {
+// Starts the train binary with `args` and `env` added to the test's
+// environment; its stderr comes back through a pipe.
+Child Spawn(const std::vector<std::string>& args,
+            const std::map<std::string, std::string>& env = {}) {
   int fds[2];
   CHECK_EQ(pipe2(fds, O_CLOEXEC), 0);
   int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
   CHECK_GE(devnull, 0);
   Child child;
-  child.pid = testing::StartTrain(args, {}, {devnull, fds[1]});
+  child.pid = testing::StartTrain(args, env, {devnull, fds[1]});
   close(devnull);
   close(fds[1]);
   child.stderr_fd = fds[0];
@@ -77,8 +80,10 @@ std::pair<int, std::string> Await(Child child,
   return {testing::ExitCode(status), text};
 }
 
-std::pair<int, std::string> RunTrain(const std::vector<std::string>& args) {
-  return Await(Spawn(args));
+std::pair<int, std::string> RunTrain(
+    const std::vector<std::string>& args,
+    const std::map<std::string, std::string>& env = {}) {
+  return Await(Spawn(args, env));
 }
 
 class TrainTest : public ::testing::Test {
@@ -142,33 +147,61 @@ log_every_steps: 1
 std::string* TrainTest::root_ = nullptr;
 std::string* TrainTest::config_ = nullptr;
 
-// The determinism and resume tests, once per precision.
+// A precision asked for, and the kernels it runs on.
+struct PrecisionCase {
+  const char* precision;
+  // "native": this CPU's own choice. "avx2": ATen's AVX2 loops and oneDNN
+  // capped at AVX2, as on a CPU without AVX-512, where bf16_mixed falls back
+  // to float32; on an AVX-512 machine this is the only way to run that path.
+  const char* cpu;
+};
+
+// The determinism and resume tests, once per precision and kernel choice.
 class TrainPrecisionTest : public TrainTest,
-                           public ::testing::WithParamInterface<const char*> {
+                           public ::testing::WithParamInterface<PrecisionCase> {
  protected:
-  // Output folder `name` of this precision, and the flags of a run there.
+  // Output folder `name` of this case, and the flags of a run there.
   static std::string Out(const std::string& name) {
-    return absl::StrCat(name, "_", GetParam());
+    return absl::StrCat(name, "_", GetParam().precision, "_", GetParam().cpu);
   }
   static std::vector<std::string> PrecisionArgs(
       const std::string& name, std::vector<std::string> extra = {}) {
-    extra.push_back(absl::StrCat("--precision=", GetParam()));
+    extra.push_back(absl::StrCat("--precision=", GetParam().precision));
     return Args(Out(name), extra);
+  }
+  static std::map<std::string, std::string> Env() {
+    if (std::string(GetParam().cpu) == "native") return {};
+    return {{"ATEN_CPU_CAPABILITY", "avx2"}, {"ONEDNN_MAX_CPU_ISA", "AVX2"}};
+  }
+  static std::string ExpectedPrecision() {
+    const bool bf16 = std::string(GetParam().precision) == "bf16_mixed" &&
+                      std::string(GetParam().cpu) == "native" &&
+                      model::CpuHasNativeBf16();
+    return bf16 ? "bf16_mixed" : "float32";
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(Precisions, TrainPrecisionTest,
-                         ::testing::Values("float32", "bf16_mixed"));
+INSTANTIATE_TEST_SUITE_P(
+    Precisions, TrainPrecisionTest,
+    ::testing::Values(PrecisionCase{"float32", "native"},
+                      PrecisionCase{"bf16_mixed", "native"},
+                      PrecisionCase{"bf16_mixed", "avx2"}),
+    [](const ::testing::TestParamInfo<PrecisionCase>& info) {
+      return absl::StrCat(info.param.precision, "_", info.param.cpu);
+    });
 
 TEST_P(TrainPrecisionTest,
        SameSeedAndThreadsGiveIdenticalMetricsAndCheckpoints) {
-  auto [code_a, log_a] = RunTrain(PrecisionArgs("det_a"));
+  auto [code_a, log_a] = RunTrain(PrecisionArgs("det_a"), Env());
   ASSERT_EQ(code_a, 0) << log_a;
-  auto [code_b, log_b] = RunTrain(PrecisionArgs("det_b"));
+  auto [code_b, log_b] = RunTrain(PrecisionArgs("det_b"), Env());
   ASSERT_EQ(code_b, 0) << log_b;
   TrainingRun a = ReadRun(Out("det_a")), b = ReadRun(Out("det_b"));
-  EXPECT_EQ(a.precision(), model::CpuHasNativeBf16() ? std::string(GetParam())
-                                                     : std::string("float32"));
+  EXPECT_EQ(a.precision(), ExpectedPrecision());
+  if (std::string(GetParam().cpu) == "avx2") {
+    EXPECT_EQ(a.numeric_environment().aten_cpu_capability(), "AVX2");
+    EXPECT_THAT(log_a, HasSubstr("running float32"));
+  }
   ASSERT_EQ(a.epochs_size(), 3);
   EXPECT_TRUE(a.epochs(2).has_validation());
   EXPECT_FALSE(a.epochs(0).has_validation());  // cadence starts at epoch 2
@@ -218,7 +251,7 @@ TEST_P(TrainPrecisionTest,
 
   // A different seed must change the numbers, or the comparison proves
   // nothing.
-  auto [code_c, log_c] = RunTrain(PrecisionArgs("det_c", {"--seed=43"}));
+  auto [code_c, log_c] = RunTrain(PrecisionArgs("det_c", {"--seed=43"}), Env());
   ASSERT_EQ(code_c, 0) << log_c;
   EXPECT_NE(Metrics(ReadRun(Out("det_c"))), Metrics(a));
 
@@ -240,12 +273,13 @@ bool IsMidEpochCheckpoint(const std::string& line) {
 
 TEST_P(TrainPrecisionTest,
        KilledMidEpochThenResumedEqualsUninterruptedBitwise) {
-  auto [code, log] = RunTrain(PrecisionArgs("straight"));
+  auto [code, log] = RunTrain(PrecisionArgs("straight"), Env());
   ASSERT_EQ(code, 0) << log;
 
   std::vector<std::string> args =
       PrecisionArgs("killed", {"--checkpoint_every_steps=2"});
-  auto [killed_code, killed_log] = Await(Spawn(args), IsMidEpochCheckpoint);
+  auto [killed_code, killed_log] =
+      Await(Spawn(args, Env()), IsMidEpochCheckpoint);
   ASSERT_EQ(killed_code, -SIGKILL) << killed_log;
   absl::StatusOr<TrainingCheckpoint> interrupted =
       ReadCheckpoint(*root_ + "/" + Out("killed") + "/checkpoint.pt");
@@ -253,12 +287,12 @@ TEST_P(TrainPrecisionTest,
   EXPECT_LT(interrupted->epochs_size(), 3);
 
   // Without --resume the existing run is not overwritten.
-  auto [refused, refused_log] = RunTrain(args);
+  auto [refused, refused_log] = RunTrain(args, Env());
   EXPECT_EQ(refused, 2);
   EXPECT_THAT(refused_log, HasSubstr("--resume"));
 
   args.push_back("--resume");
-  auto [resumed, resumed_log] = RunTrain(args);
+  auto [resumed, resumed_log] = RunTrain(args, Env());
   ASSERT_EQ(resumed, 0) << resumed_log;
   EXPECT_THAT(resumed_log, HasSubstr("resuming at step"));
 

@@ -62,6 +62,9 @@ def _libtorch_repository_impl(ctx):
 
     # --no-as-needed keeps libtorch_cuda linked although no symbol is used
     # directly: it registers the CUDA kernels at load time.
+    # Every process that loads LibTorch loads its OpenMP runtime, which spins
+    # while waiting unless told otherwise; the dependency makes each such
+    # executable wait passively (common/openmp_passive_wait.cc).
     linkopts = ["-L" + lib_dir, "-Wl,-rpath," + lib_dir, "-Wl,--push-state,--no-as-needed"] + libs + ["-Wl,--pop-state", "-lpthread"]
     ctx.file("BUILD.bazel", """
 cc_library(
@@ -70,6 +73,7 @@ cc_library(
     includes = {includes},
     defines = {defines},
     linkopts = {linkopts},
+    deps = ["@//common:openmp_passive_wait"],
     visibility = ["//visibility:public"],
 )
 """.format(includes = repr(includes), defines = repr(defines), linkopts = repr(linkopts)))

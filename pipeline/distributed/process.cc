@@ -57,10 +57,13 @@ absl::StatusOr<pid_t> SpawnProcess(
   return pid;
 }
 
-pid_t WaitForAny(const std::vector<pid_t>& pids, int* exit_code) {
+namespace {
+
+pid_t Wait(const std::vector<pid_t>& pids, int* exit_code, int options) {
   while (true) {
     int status = 0;
-    pid_t pid = waitpid(-1, &status, 0);
+    pid_t pid = waitpid(-1, &status, options);
+    if (pid == 0) return 0;
     if (pid < 0) {
       if (errno == EINTR) continue;
       return -1;
@@ -70,6 +73,16 @@ pid_t WaitForAny(const std::vector<pid_t>& pids, int* exit_code) {
         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return pid;
   }
+}
+
+}  // namespace
+
+pid_t WaitForAny(const std::vector<pid_t>& pids, int* exit_code) {
+  return Wait(pids, exit_code, 0);
+}
+
+pid_t WaitForAnyNow(const std::vector<pid_t>& pids, int* exit_code) {
+  return Wait(pids, exit_code, WNOHANG);
 }
 
 absl::StatusOr<int> PickFreePort() {

@@ -31,6 +31,9 @@ absl::StatusOr<pid_t> SpawnProcess(
 // (128 + signal number for a signalled child).
 pid_t WaitForAny(const std::vector<pid_t>& pids, int* exit_code);
 
+// As WaitForAny, but returns 0 at once when none of `pids` has exited.
+pid_t WaitForAnyNow(const std::vector<pid_t>& pids, int* exit_code);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 absl::StatusOr<int> PickFreePort();
 

@@ -1,0 +1,55 @@
+// Makes OpenMP threads sleep rather than spin while they wait for work,
+// unless the environment already chooses (OMP_WAIT_POLICY, GOMP_SPINCOUNT).
+//
+// LibTorch and OpenBLAS share libgomp, whose default is to spin for about
+// 300,000 iterations at every barrier. Alone on the machine that costs
+// nothing, but with one core busy elsewhere (a compile action, a second
+// job) a spinning thread holds the core its sleeping partner needs, and a
+// training of 2 threads ran 4.2x slower; waiting passively it ran 1.7x
+// slower and no slower alone (pipeline/README.md, "Under load"). The wait
+// policy changes when a thread sleeps, never how work is split or summed,
+// so results are bitwise the same either way and it is not part of the
+// numeric environment.
+//
+// libgomp reads the variable once, in a constructor that runs when the
+// library is loaded, and C library start-up resets the environment after
+// any earlier setenv. So the executable's preinit hook, which runs before
+// every shared library's constructor, re-executes the program once with the
+// variable added; the new image finds it set and carries on. Children
+// inherit it. When the re-execution fails (no /proc), the program runs on
+// with libgomp's default.
+#include <unistd.h>
+
+#include <cstring>
+
+namespace {
+
+bool IsVariable(const char* entry, const char* name) {
+  const size_t length = std::strlen(name);
+  return std::strncmp(entry, name, length) == 0 && entry[length] == '=';
+}
+
+void PreferPassiveWait(int argc, char** argv, char** envp) {
+  size_t count = 0;
+  for (; envp[count] != nullptr; ++count) {
+    if (IsVariable(envp[count], "OMP_WAIT_POLICY") ||
+        IsVariable(envp[count], "GOMP_SPINCOUNT")) {
+      return;
+    }
+  }
+  // Nothing is initialised yet, not even malloc: the new environment lives
+  // on the stack until execve copies it.
+  static char passive[] = "OMP_WAIT_POLICY=PASSIVE";
+  char** env =
+      static_cast<char**>(__builtin_alloca((count + 2) * sizeof(char*)));
+  std::memcpy(env, envp, count * sizeof(char*));
+  env[count] = passive;
+  env[count + 1] = nullptr;
+  execve("/proc/self/exe", argv, env);
+}
+
+__attribute__((section(".preinit_array"),
+               used)) void (*const kPreferPassiveWait)(int, char**, char**) =
+    &PreferPassiveWait;
+
+}  // namespace
