@@ -110,14 +110,9 @@ absl::Status CheckNormalizationFits(const data::Normalization& norm,
                                     int64_t channels) {
   const data::Artifact norm_file{"--normalization", norm_path};
   if (manifest_path.empty()) {
-    if (norm.mean_size() == channels && norm.std_size() == channels) {
-      return absl::OkStatus();
-    }
-    return data::DoNotBelong(
-        norm_file, {"--dataset", absl::GetFlag(FLAGS_dataset)},
-        absl::StrCat(norm.mean_size(), " mean(s) and ", norm.std_size(),
-                     " std(s), the built-in pattern has ", channels,
-                     " channels"));
+    return data::CheckNormalizationChannels(
+        norm, norm_file, channels,
+        {"the built-in pattern of --dataset", absl::GetFlag(FLAGS_dataset)});
   }
   data::DatasetManifest manifest;
   RETURN_IF_ERROR(ReadBinaryProto(manifest_path, &manifest));

@@ -83,10 +83,10 @@ absl::Status CheckNoEarlierRun(absl::string_view what, const std::string& dir,
   if (names.empty()) return absl::OkStatus();
   std::sort(names.begin(), names.end());
   const size_t shown = std::min<size_t>(names.size(), 3);
-  return absl::FailedPreconditionError(absl::StrCat(
-      what, "=", dir, " holds files of an earlier run (",
-      absl::StrJoin(names.begin(), names.begin() + shown, ", "),
-      names.size() > shown ? ", ..." : "", "); ", rules.remedy));
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, "=", dir, " holds files of an earlier run (",
+                   absl::StrJoin(names.begin(), names.begin() + shown, ", "),
+                   names.size() > shown ? ", ..." : "", "); ", rules.remedy));
 }
 
 bool SameFile(int fd, const std::string& path) {
@@ -119,9 +119,8 @@ absl::StatusOr<std::unique_ptr<RunFolder>> RunFolder::Claim(
     if (fd < 0) {
       const std::string reason = std::strerror(errno);
       if (created) fs::remove(dir, error);
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, "=", dir, ": cannot create ", lock_path, ": ",
-                       reason));
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, "=", dir, ": cannot create ", lock_path, ": ", reason));
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
       absl::Status busy = Busy(what, dir, fd);
@@ -133,9 +132,8 @@ absl::StatusOr<std::unique_ptr<RunFolder>> RunFolder::Claim(
       continue;
     }
     const std::string pid = absl::StrCat(getpid(), "\n");
-    if (ftruncate(fd, 0) != 0 ||
-        pwrite(fd, pid.data(), pid.size(), 0) !=
-            static_cast<ssize_t>(pid.size())) {
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) !=
+                                     static_cast<ssize_t>(pid.size())) {
       const std::string reason = std::strerror(errno);
       close(fd);
       return absl::InvalidArgumentError(

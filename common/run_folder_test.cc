@@ -56,8 +56,8 @@ TEST(RunFolderTest, RefusesASecondRunNamingTheFirst) {
   auto second = RunFolder::Claim("output_dir", dir);
   ASSERT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(second.status().message(),
-              HasSubstr(absl::StrCat("output_dir=", dir, " is in use by process ",
-                                     getpid())));
+              HasSubstr(absl::StrCat("output_dir=", dir,
+                                     " is in use by process ", getpid())));
 }
 
 TEST(RunFolderTest, RefusesAnEarlierRunsFilesUnlessItContinues) {

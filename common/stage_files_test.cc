@@ -65,9 +65,9 @@ TEST_F(StageFilesTest, RefusesInsideAnInputAndAFolderHoldingOne) {
               HasSubstr("lies inside --from="));
   // Through a link to the folder, and with the output not yet there.
   fs::create_directory_symlink(root_ / "store", root_ / "alias");
-  EXPECT_THAT(folder.CheckOutput("--out_dir", path("alias/new/deeper"))
-                  .message(),
-              HasSubstr("lies inside --from="));
+  EXPECT_THAT(
+      folder.CheckOutput("--out_dir", path("alias/new/deeper")).message(),
+      HasSubstr("lies inside --from="));
   EXPECT_THAT(files_.CheckOutput("--out_dir", root_.string()).message(),
               HasSubstr(" holds --manifest="));
 }

@@ -36,7 +36,9 @@ run "output_dir=.* holds " \
   --output_dir="$work" "${tiny[@]}"
 
 # A finished run folder without its checkpoint is still a run's folder.
+# (Its own copies of the inputs: a failure above may have damaged those.)
 finished=$(fresh_workdir)
+copy_fixtures "$finished"
 copy_of "$training" "$finished/run"
 rm "$finished/run/checkpoint.pt"
 refuses 2 "output_dir=.*run holds files of an earlier run \(.*best_model.pt.*\); pass --resume to continue that run, or choose another --output_dir" \

@@ -6,10 +6,9 @@ namespace vit_moe::data {
 
 absl::Status DoNotBelong(const Artifact& a, const Artifact& b,
                          absl::string_view detail) {
-  return absl::FailedPreconditionError(absl::StrCat(a.what, "=", a.path,
-                                                    " does not belong with ",
-                                                    b.what, "=", b.path, ": ",
-                                                    detail));
+  return absl::FailedPreconditionError(
+      absl::StrCat(a.what, "=", a.path, " does not belong with ", b.what, "=",
+                   b.path, ": ", detail));
 }
 
 absl::Status CheckNormalizationFitsStore(const Normalization& norm,
@@ -26,28 +25,20 @@ absl::Status CheckNormalizationFitsStore(const Normalization& norm,
                      ", this one has ", manifest_sha256,
                      "; run //data:normalize on this store"));
   }
-  if (norm.mean_size() != manifest.channels() ||
-      norm.std_size() != manifest.channels()) {
-    return DoNotBelong(norm_file, manifest_file,
-                       absl::StrCat(norm.mean_size(), " mean(s) and ",
-                                    norm.std_size(), " std(s) for ",
-                                    manifest.channels(), "-channel images"));
-  }
-  return absl::OkStatus();
+  return CheckNormalizationChannels(norm, norm_file, manifest.channels(),
+                                    manifest_file);
 }
 
-absl::Status CheckNormalizationFitsModel(const Normalization& norm,
-                                         const Artifact& norm_file,
-                                         int model_channels,
-                                         const Artifact& model_file) {
-  if (norm.mean_size() == model_channels && norm.std_size() == model_channels) {
+absl::Status CheckNormalizationChannels(const Normalization& norm,
+                                       const Artifact& norm_file, int channels,
+                                       const Artifact& other) {
+  if (norm.mean_size() == channels && norm.std_size() == channels) {
     return absl::OkStatus();
   }
-  return DoNotBelong(
-      norm_file, model_file,
-      absl::StrCat(norm.mean_size(), " mean(s) and ", norm.std_size(),
-                   " std(s), the model takes ", model_channels,
-                   " channel(s)"));
+  return DoNotBelong(norm_file, other,
+                     absl::StrCat(norm.mean_size(), " mean(s) and ",
+                                  norm.std_size(), " std(s) for ", channels,
+                                  "-channel images"));
 }
 
 absl::Status CheckModelFitsStore(int image_size, int in_channels,

@@ -39,11 +39,11 @@ absl::Status CheckNormalizationFitsStore(const Normalization& norm,
                                          const std::string& manifest_sha256,
                                          const Artifact& manifest_file);
 
-// The normalization has one mean and std per channel the model takes.
-absl::Status CheckNormalizationFitsModel(const Normalization& norm,
-                                         const Artifact& norm_file,
-                                         int model_channels,
-                                         const Artifact& model_file);
+// The normalization has one mean and std for each of the `channels` of
+// the images `other` (a model, the images shown) stands for.
+absl::Status CheckNormalizationChannels(const Normalization& norm,
+                                        const Artifact& norm_file, int channels,
+                                        const Artifact& other);
 
 // The model takes the store's images (side x side x channels) and has one
 // output per class it lists.

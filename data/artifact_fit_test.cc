@@ -31,8 +31,8 @@ const Artifact kModel{"--model", "best_model.pt"};
 
 TEST(ArtifactFitTest, NormalizationOfAnotherStore) {
   const DatasetManifest store = GreyStore();
-  EXPECT_TRUE(CheckNormalizationFitsStore(GreyNormalization("aa"), kNorm,
-                                          store, "aa", kManifest)
+  EXPECT_TRUE(CheckNormalizationFitsStore(GreyNormalization("aa"), kNorm, store,
+                                          "aa", kManifest)
                   .ok());
   absl::Status other = CheckNormalizationFitsStore(
       GreyNormalization("bb"), kNorm, store, "aa", kManifest);
@@ -53,9 +53,10 @@ TEST(ArtifactFitTest, ChannelsCountEvenWhenTheDigestMatches) {
       CheckNormalizationFitsStore(rgb, kNorm, GreyStore(), "aa", kManifest)
           .message(),
       HasSubstr("3 mean(s) and 3 std(s) for 1-channel images"));
-  EXPECT_THAT(CheckNormalizationFitsModel(rgb, kNorm, 1, kModel).message(),
+  EXPECT_THAT(CheckNormalizationChannels(rgb, kNorm, 1, kModel).message(),
               HasSubstr("--normalization=n.pb does not belong with "
-                        "--model=best_model.pt: 3 mean(s)"));
+                        "--model=best_model.pt: 3 mean(s) and 3 std(s) for "
+                        "1-channel images"));
 }
 
 TEST(ArtifactFitTest, ModelOfAnotherShapeOrClassCount) {

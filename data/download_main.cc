@@ -75,7 +75,8 @@ absl::Status Run() {
   options.extract_limits.max_total_bytes =
       absl::GetFlag(FLAGS_max_extract_bytes);
   options.extract_limits.max_entries = absl::GetFlag(FLAGS_max_extract_entries);
-  const std::string sources_path = ResolveUserPath(absl::GetFlag(FLAGS_sources));
+  const std::string sources_path =
+      ResolveUserPath(absl::GetFlag(FLAGS_sources));
   StageFiles inputs;
   inputs.AddInput("--sources", sources_path);
   inputs.AddInput("--mirror", options.fetch.mirror_dir);

@@ -114,9 +114,9 @@ absl::Status Run() {
   rules.remedy =
       "a leftover of an interrupted export, or a folder of yours: remove or "
       "rename it, or choose another --out_dir";
-  ASSIGN_OR_RETURN(std::unique_ptr<RunFolder> folder,
-                   RunFolder::Claim("--out_dir's staging folder", staging,
-                                    rules));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<RunFolder> folder,
+      RunFolder::Claim("--out_dir's staging folder", staging, rules));
   ASSIGN_OR_RETURN(DatasetStore store, DatasetStore::Open(manifest_path));
   for (const char* name : {"train", "validation", "test"}) {
     absl::StatusOr<const SplitData*> split = store.split(name);
@@ -132,9 +132,8 @@ absl::Status Run() {
   folder.reset();
   fs::rename(staging, out_dir, error);
   if (error) {
-    return absl::InternalError(absl::StrCat("cannot rename ", staging,
-                                            " to ", out_dir, ": ",
-                                            error.message()));
+    return absl::InternalError(absl::StrCat("cannot rename ", staging, " to ",
+                                            out_dir, ": ", error.message()));
   }
   std::printf("wrote %s\n", out_dir.c_str());
   return absl::OkStatus();

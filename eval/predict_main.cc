@@ -192,7 +192,7 @@ absl::Status Run(const std::vector<std::string>& arguments) {
   const model::ModelConfig& config = net->config();
   const data::Artifact model_file{"--model", model_path};
   const data::Artifact norm_file{"--normalization", norm_path};
-  RETURN_IF_ERROR(data::CheckNormalizationFitsModel(
+  RETURN_IF_ERROR(data::CheckNormalizationChannels(
       norm, norm_file, config.in_channels(), model_file));
   std::vector<std::string> names;
   if (const std::string manifest_path =

@@ -65,11 +65,9 @@ absl::StatusOr<int> Run() {
   const TrainConfig& then = recorded.resolved_config();
   StageFiles inputs;
   inputs.AddInput("--run", run_path);
-  data::AddStoreInputs(options.manifest.empty() ? "the recorded manifest"
-                                                : "--manifest",
-                       options.manifest.empty() ? then.manifest()
-                                                : options.manifest,
-                       &inputs);
+  data::AddStoreInputs(
+      options.manifest.empty() ? "the recorded manifest" : "--manifest",
+      options.manifest.empty() ? then.manifest() : options.manifest, &inputs);
   inputs.AddInput(options.normalization.empty() ? "the recorded normalization"
                                                 : "--normalization",
                   options.normalization.empty() ? then.normalization()

@@ -105,10 +105,7 @@ absl::Status ApplyFlagOverrides(TrainConfig* config) {
   return absl::OkStatus();
 }
 
-namespace {
-
-// The override flags given, as typed: "--batch_size=-4 --set=...".
-std::string GivenOverrides() {
+std::string GivenOverrideFlags() {
   std::vector<std::string> given;
   for (const char* name :
        {"manifest", "normalization", "epochs", "batch_size", "learning_rate",
@@ -122,13 +119,11 @@ std::string GivenOverrides() {
   return absl::StrJoin(given, " ");
 }
 
-}  // namespace
-
 absl::Status ValidateWithOverrides(const TrainConfig& config,
                                    const TrainConfig& from_file,
                                    const std::string& config_path) {
   absl::Status status = ValidateTrainConfig(config, config_path);
-  const std::string flags = GivenOverrides();
+  const std::string flags = GivenOverrideFlags();
   if (status.ok() || flags.empty()) return status;
   // The paths a file may leave to the flags, so that their absence there
   // does not hide the file's own first violation.

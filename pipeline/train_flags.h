@@ -29,6 +29,10 @@ absl::Status ValidateWithOverrides(const TrainConfig& config,
                                    const TrainConfig& from_file,
                                    const std::string& config_path);
 
+// The override flags given, as typed ("--batch_size=-4 --set=..."); empty
+// when none was.
+std::string GivenOverrideFlags();
+
 // How errors name a config field an override flag may set: "--FLAG" when
 // that flag was given, else the field's path (`field`).
 std::string FieldName(const char* flag, const char* field);

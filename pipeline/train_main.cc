@@ -39,6 +39,10 @@ absl::Status Run() {
       data::ResolveUserPath(config.fine_tune().init_from()));
   TrainOptions options;
   options.config_path = config_path;
+  const std::string overrides = GivenOverrideFlags();
+  options.config_source = overrides.empty()
+                              ? config_path
+                              : absl::StrCat(config_path, " with ", overrides);
   options.resume = ResumeFlag();
   options.manifest_name = FieldName("manifest", "manifest");
   options.normalization_name = FieldName("normalization", "normalization");

@@ -378,12 +378,10 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
     const int64_t subset = config_.debug().subset_images();
     return absl::InvalidArgumentError(
         subset > 0 && subset < images
-            ? absl::StrCat("batch_size ", config_.batch_size(),
-                           " exceeds the ", subset,
-                           " training images debug.subset_images keeps")
-            : absl::StrCat("batch_size ", config_.batch_size(),
-                           " exceeds the ", images, " training images of ",
-                           config_.manifest()));
+            ? absl::StrCat("batch_size ", config_.batch_size(), " exceeds the ",
+                           subset, " training images debug.subset_images keeps")
+            : absl::StrCat("batch_size ", config_.batch_size(), " exceeds the ",
+                           images, " training images of ", config_.manifest()));
   }
   schedule_ = std::make_unique<LearningRateSchedule>(
       config_.optimizer().learning_rate(), config_.schedule(),
@@ -968,7 +966,8 @@ absl::StatusOr<TrainingRun> RunTraining(const TrainConfig& config,
   }
   ASSIGN_OR_RETURN(
       std::unique_ptr<TrainingSetup> setup,
-      BuildTrainingSetup(config, options.config_path, world.local_rank,
+      BuildTrainingSetup(config, options.config_path, options.config_source,
+                         world.local_rank,
                          {options.manifest_name, config.manifest()},
                          {options.normalization_name, config.normalization()}));
   ASSIGN_OR_RETURN(

@@ -44,6 +44,10 @@ inline constexpr char kMetricsCsvFile[] = "metrics.csv";
 struct TrainOptions {
   // The config file, recorded as an input digest (may be empty).
   std::string config_path;
+  // How errors in the sections checked once the data is known (model,
+  // augment, fine_tune) name where the config came from: the file, and the
+  // override flags when any were given.
+  std::string config_source;
   // Continue from <output_dir>/checkpoint.pt. Without it an output_dir
   // holding an earlier run's files is refused, never overwritten.
   bool resume = false;

@@ -101,7 +101,8 @@ absl::Status FitModelToDataset(const data::DatasetManifest& manifest,
 }
 
 absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
-    const TrainConfig& config, const std::string& config_path, int local_rank,
+    const TrainConfig& config, const std::string& config_path,
+    const std::string& config_source, int local_rank,
     const data::Artifact& manifest, const data::Artifact& normalization) {
   auto setup = std::make_unique<TrainingSetup>();
   setup->resolved = config;
@@ -150,7 +151,9 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
   const auto in_config = [&](const absl::Status& status) {
     return absl::Status(
         status.code(),
-        absl::StrCat(config_path.empty() ? "the training config" : config_path,
+        absl::StrCat(!config_source.empty() ? config_source
+                     : config_path.empty()  ? "the training config"
+                                            : config_path,
                      ": ", status.message()));
   };
   model::ModelConfig model_config = config.model();

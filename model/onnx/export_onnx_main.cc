@@ -71,7 +71,7 @@ absl::Status Run() {
   }
   if (!norm_path.empty()) {
     ASSIGN_OR_RETURN(meta.normalization, data::ReadNormalization(norm_path));
-    RETURN_IF_ERROR(data::CheckNormalizationFitsModel(
+    RETURN_IF_ERROR(data::CheckNormalizationChannels(
         *meta.normalization, norm_file, config.in_channels(), model_file));
     // The mean and std embedded must be those of the store the class
     // names come from.
