@@ -10,6 +10,7 @@ source "$TEST_SRCDIR/$TEST_WORKSPACE/contract/contract_lib.sh" "$@"
 work=$(fresh_workdir)
 copy_fixtures "$work"
 copy_of "$training" "$work/finished"
+copy_of "$training/training_run.pb" "$work/training_run.pb"
 run() { refuses 2 "$1" "$work" -- "${@:2}"; }
 paths=(--config="$config" --manifest="$m" --normalization="$n")
 
@@ -26,7 +27,8 @@ run "--batch_size must lie in 1..65536 \(got 100000000\)" \
 run "--image_size=100000: model.image_size must be <= 1024 \(got 100000\)" \
   bash -c 'ulimit -v 8000000; exec "$0" --image_size=100000' "$describe"
 # A flag's value is the flag's fault, not the config file's.
-run "--batch_size=-4: batch_size must be > 0 \(got -4\)" \
+# (The error names the override flags given, the config file not at all.)
+run "--manifest=[^ ]* --normalization=[^ ]* --batch_size=-4 .*: batch_size must be > 0 \(got -4\)" \
   "$train" "${paths[@]}" --output_dir="$work/run" --batch_size=-4
 run "--set=schedule.epochs=0: schedule.epochs must be > 0 \(got 0\)" \
   "$train" "${paths[@]}" --output_dir="$work/run" --set=schedule.epochs=0
@@ -36,7 +38,8 @@ run "batch_size 128 exceeds the 100 training images debug.subset_images keeps" \
   --set=debug.subset_images=100,schedule.epochs=1
 # //pipeline:reproduce has no --resume: its refusal does not suggest one.
 run "--out_dir=.*finished holds files of an earlier run \(.*\); choose a new or empty --out_dir$" \
-  "$reproduce" --run="$work/finished/training_run.pb" --out_dir="$work/finished"
+  "$reproduce" --run="$work/training_run.pb" --manifest="$m" \
+  --normalization="$n" --out_dir="$work/finished"
 
 # An empty validation split is named before any training or evaluation
 # pass: a store imported with a validation share too small to hold an
