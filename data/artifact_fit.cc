@@ -30,15 +30,15 @@ absl::Status CheckNormalizationFitsStore(const Normalization& norm,
 }
 
 absl::Status CheckNormalizationChannels(const Normalization& norm,
-                                       const Artifact& norm_file, int channels,
-                                       const Artifact& other) {
+                                        const Artifact& norm_file, int channels,
+                                        const Artifact& other) {
   if (norm.mean_size() == channels && norm.std_size() == channels) {
     return absl::OkStatus();
   }
-  return DoNotBelong(norm_file, other,
-                     absl::StrCat(norm.mean_size(), " mean(s) and ",
-                                  norm.std_size(), " std(s) for ", channels,
-                                  "-channel images"));
+  return DoNotBelong(
+      norm_file, other,
+      absl::StrCat(norm.mean_size(), " mean(s) and ", norm.std_size(),
+                   " std(s) for ", channels, "-channel images"));
 }
 
 absl::Status CheckModelFitsStore(int image_size, int in_channels,

@@ -107,10 +107,11 @@ absl::Status ApplyFlagOverrides(TrainConfig* config) {
 
 std::string GivenOverrideFlags() {
   std::vector<std::string> given;
+  // --manifest, --normalization and --output_dir are left out: they only
+  // name files, which errors about them name themselves.
   for (const char* name :
-       {"manifest", "normalization", "epochs", "batch_size", "learning_rate",
-        "seed", "output_dir", "device", "precision", "init_from",
-        "checkpoint_every_steps", "debug", "threads", "set"}) {
+       {"epochs", "batch_size", "learning_rate", "seed", "device", "precision",
+        "init_from", "checkpoint_every_steps", "debug", "threads", "set"}) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag != nullptr && flag->CurrentValue() != flag->DefaultValue()) {
       given.push_back(absl::StrCat("--", name, "=", flag->CurrentValue()));

@@ -29,8 +29,8 @@ absl::Status ValidateWithOverrides(const TrainConfig& config,
                                    const TrainConfig& from_file,
                                    const std::string& config_path);
 
-// The override flags given, as typed ("--batch_size=-4 --set=..."); empty
-// when none was.
+// The override flags that set values, as typed ("--batch_size=-4
+// --set=..."); empty when none was. The path flags are left out.
 std::string GivenOverrideFlags();
 
 // How errors name a config field an override flag may set: "--FLAG" when
