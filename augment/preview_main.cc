@@ -13,9 +13,15 @@
 #include "augment/augmenter.h"
 #include "augment/preview.h"
 #include "augment/preview_sources.h"
+#include "common/digest.h"
 #include "common/proto_io.h"
+#include "common/stage_files.h"
 #include "common/startup.h"
+#include "common/status_macros.h"
+#include "data/artifact_fit.h"
+#include "data/dataset.pb.h"
 #include "data/normalization.h"
+#include "data/store_inputs.h"
 #include "data/user_path.h"
 
 ABSL_FLAG(std::string, manifest, "",
@@ -90,13 +96,45 @@ absl::StatusOr<PreviewImages> LoadImages() {
       ParseDataset(absl::GetFlag(FLAGS_dataset));
   if (!dataset.ok()) return dataset.status();
   PreviewImages pattern;
-  pattern.images = PatternImages(first + count).slice(0, first);
+  pattern.images = PatternImages(count, first);
   pattern.indices = torch::arange(first, first + count, torch::kInt64);
   pattern.dataset = *dataset;
   return pattern;
 }
 
+// The normalization fits the images shown: computed for the store given,
+// or of the built-in pattern's channel count.
+absl::Status CheckNormalizationFits(const data::Normalization& norm,
+                                    const std::string& norm_path,
+                                    const std::string& manifest_path,
+                                    int64_t channels) {
+  const data::Artifact norm_file{"--normalization", norm_path};
+  if (manifest_path.empty()) {
+    return data::CheckNormalizationChannels(
+        norm, norm_file, channels,
+        {"the built-in pattern of --dataset", absl::GetFlag(FLAGS_dataset)});
+  }
+  data::DatasetManifest manifest;
+  RETURN_IF_ERROR(ReadBinaryProto(manifest_path, &manifest));
+  ASSIGN_OR_RETURN(const std::string manifest_sha256,
+                   Sha256OfFile(manifest_path));
+  return data::CheckNormalizationFitsStore(norm, norm_file, manifest,
+                                           manifest_sha256,
+                                           {"--manifest", manifest_path});
+}
+
 absl::Status Run() {
+  const std::string out = data::ResolveUserPath(absl::GetFlag(FLAGS_out));
+  const std::string manifest_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
+  const std::string normalization_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
+  StageFiles inputs;
+  data::AddStoreInputs("--manifest", manifest_path, &inputs);
+  inputs.AddInput("--normalization", normalization_path);
+  inputs.AddInput("--augment_config",
+                  data::ResolveUserPath(absl::GetFlag(FLAGS_augment_config)));
+  RETURN_IF_ERROR(inputs.CheckOutput("--out", out));
   PreviewOptions options;
   options.versions = absl::GetFlag(FLAGS_versions);
   options.seed = absl::GetFlag(FLAGS_seed);
@@ -115,18 +153,13 @@ absl::Status Run() {
       Augmenter::Create(*config, images->dataset);
   if (!augmenter.ok()) return augmenter.status();
 
-  const std::string normalization_path =
-      data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
   if (!normalization_path.empty()) {
     absl::StatusOr<data::Normalization> normalization =
         data::ReadNormalization(normalization_path);
     if (!normalization.ok()) return normalization.status();
-    if (normalization->mean_size() != images->images.size(1) ||
-        normalization->std_size() != images->images.size(1)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(normalization_path, ": ", normalization->mean_size(),
-                       " channels, the images have ", images->images.size(1)));
-    }
+    RETURN_IF_ERROR(CheckNormalizationFits(*normalization, normalization_path,
+                                           manifest_path,
+                                           images->images.size(1)));
     options.mean.assign(normalization->mean().begin(),
                         normalization->mean().end());
     options.std.assign(normalization->std().begin(),
@@ -135,7 +168,6 @@ absl::Status Run() {
 
   torch::Tensor grid =
       BuildPreviewGrid(*augmenter, images->images, images->indices, options);
-  const std::string out = data::ResolveUserPath(absl::GetFlag(FLAGS_out));
   absl::Status status = WritePng(out, grid);
   if (!status.ok()) return status;
   std::cout << "wrote " << out << " (" << grid.size(1) << "x" << grid.size(0)

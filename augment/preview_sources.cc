@@ -33,10 +33,11 @@ absl::StatusOr<PreviewImages> LoadStoreImages(const std::string& manifest_path,
   return result;
 }
 
-torch::Tensor PatternImages(int64_t count) {
+torch::Tensor PatternImages(int64_t count, int64_t first) {
   static const char* const kGlyphs[] = {"F", "R", "7", "4", "G", "J", "L", "P"};
   torch::Tensor images = torch::empty({count, 3, 32, 32}, torch::kUInt8);
-  for (int64_t i = 0; i < count; ++i) {
+  for (int64_t n = 0; n < count; ++n) {
+    const int64_t i = first + n;
     cv::Mat image(32, 32, CV_8UC3);
     int hue = static_cast<int>((i * 47) % 180);
     image.setTo(cv::Scalar(hue, 120, 200));
@@ -51,7 +52,7 @@ torch::Tensor PatternImages(int64_t count) {
     // [H, W, C] -> [C, H, W]
     torch::Tensor hwc =
         torch::from_blob(image.data, {32, 32, 3}, torch::kUInt8);
-    images[i].copy_(hwc.permute({2, 0, 1}));
+    images[n].copy_(hwc.permute({2, 0, 1}));
   }
   return images;
 }

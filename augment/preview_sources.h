@@ -25,9 +25,11 @@ absl::StatusOr<PreviewImages> LoadStoreImages(const std::string& manifest_path,
                                               const std::string& split,
                                               int64_t first, int64_t count);
 
-// `count` 32x32 RGB images of asymmetric glyphs on coloured backgrounds, so
-// flips, rotations and shears are easy to see: [count, 3, 32, 32] uint8.
-torch::Tensor PatternImages(int64_t count);
+// Images first .. first + count - 1 of an endless row of 32x32 RGB images
+// of asymmetric glyphs on coloured backgrounds, so flips, rotations and
+// shears are easy to see: [count, 3, 32, 32] uint8. Only the `count` asked
+// for are drawn, whatever `first` is.
+torch::Tensor PatternImages(int64_t count, int64_t first = 0);
 
 }  // namespace vit_moe::augment
 

@@ -101,7 +101,17 @@ absl::Status WriteFileAtomically(const std::string& path,
   return writer.Commit();
 }
 
+absl::Status RefuseFolder(const std::string& path) {
+  struct stat info;
+  if (stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is a folder, not a file"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  RETURN_IF_ERROR(RefuseFolder(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat(

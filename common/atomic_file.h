@@ -46,8 +46,13 @@ class AtomicFileWriter {
   std::FILE* file_;
 };
 
-// Reads a whole file; NotFound / DataLoss name the path.
+// Reads a whole file; NotFound / DataLoss name the path, InvalidArgument
+// a folder given where a file belongs.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// InvalidArgument "PATH is a folder, not a file" for a folder (which reads
+// as nothing, so it would pass for an empty file); OK for anything else.
+absl::Status RefuseFolder(const std::string& path);
 
 // Creates `dir` and its parents if missing.
 absl::Status MakeDirectories(const std::string& dir);

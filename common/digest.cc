@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/atomic_file.h"
+#include "common/status_macros.h"
 
 namespace vit_moe {
 
@@ -52,6 +54,7 @@ namespace {
 
 absl::StatusOr<std::string> DigestOfFile(const std::string& path,
                                          DigestKind kind) {
+  RETURN_IF_ERROR(RefuseFolder(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat(

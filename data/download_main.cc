@@ -8,6 +8,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/run_folder.h"
+#include "common/stage_files.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/stage.h"
@@ -73,9 +75,28 @@ absl::Status Run() {
   options.extract_limits.max_total_bytes =
       absl::GetFlag(FLAGS_max_extract_bytes);
   options.extract_limits.max_entries = absl::GetFlag(FLAGS_max_extract_entries);
-  ASSIGN_OR_RETURN(
-      SourceManifest sources,
-      LoadSourceManifest(ResolveUserPath(absl::GetFlag(FLAGS_sources))));
+  const std::string sources_path =
+      ResolveUserPath(absl::GetFlag(FLAGS_sources));
+  StageFiles inputs;
+  inputs.AddInput("--sources", sources_path);
+  inputs.AddInput("--mirror", options.fetch.mirror_dir);
+  for (const auto& [name, location] : options.fetch.locations) {
+    if (location.find("://") == std::string::npos) {
+      inputs.AddInput(absl::StrCat("--location ", name), location);
+    }
+  }
+  RETURN_IF_ERROR(inputs.CheckOutput("--out_dir", options.out_dir));
+  RETURN_IF_ERROR(
+      inputs.CheckOutput("--download_dir", options.fetch.download_dir));
+  ASSIGN_OR_RETURN(SourceManifest sources, LoadSourceManifest(sources_path));
+  // Held until the store is written. A download picks up its own
+  // interrupted downloads; a folder holding anything else (a store) is
+  // refused rather than overwritten.
+  RunFolderRules rules;
+  rules.may_hold = {"downloads", "extracted"};
+  rules.remedy = "choose a new or empty --out_dir";
+  ASSIGN_OR_RETURN(const std::unique_ptr<RunFolder> folder,
+                   RunFolder::Claim("--out_dir", options.out_dir, rules));
   ASSIGN_OR_RETURN(DatasetManifest manifest,
                    RunDownloadStage(sources, options));
   std::fputs(DescribeSplits(manifest).c_str(), stdout);

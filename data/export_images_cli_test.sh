@@ -13,7 +13,7 @@ make_image_folder "$work/from"
 m="$work/store/manifest.pb"
 run() { refuses 2 "$1" "$work" -- "$export_images" "${@:2}"; }
 
-run "store: exists and is not empty" --manifest="$m" --out_dir="$work/store"
+run "--out_dir=.*store holds --manifest=" --manifest="$m" --out_dir="$work/store"
 run "manifest.pb" --manifest="$m" --out_dir="$m"
 run "required" --manifest="$m"
 run "missing.pb" --manifest="$work/missing.pb" --out_dir="$work/png"

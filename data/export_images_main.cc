@@ -16,9 +16,12 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/run_folder.h"
+#include "common/stage_files.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/store.h"
+#include "data/store_inputs.h"
 #include "data/user_path.h"
 
 ABSL_FLAG(std::string, manifest, "", "The store's manifest.pb (required).");
@@ -93,30 +96,44 @@ absl::Status Run() {
   if (manifest_path.empty() || out_dir.empty()) {
     return absl::InvalidArgumentError("--manifest and --out_dir are required");
   }
+  StageFiles inputs;
+  AddStoreInputs("--manifest", manifest_path, &inputs);
+  RETURN_IF_ERROR(inputs.CheckOutput("--out_dir", out_dir));
   std::error_code error;
   if (fs::exists(out_dir, error) && !fs::is_empty(out_dir, error)) {
     return absl::AlreadyExistsError(absl::StrCat(
         out_dir, ": exists and is not empty; export into a new folder"));
   }
-  ASSIGN_OR_RETURN(DatasetStore store, DatasetStore::Open(manifest_path));
   // Written beside the destination and renamed onto it when complete, so
-  // a failure leaves no half-exported folder under the requested name.
-  const fs::path staging = out_dir + ".partial";
-  fs::remove_all(staging, error);
+  // a failure leaves no half-exported folder under the requested name. The
+  // staging folder is this run's alone: a second export into it is refused,
+  // and a folder of that name this run did not make is never emptied.
+  const std::string staging = out_dir + ".partial";
+  RETURN_IF_ERROR(inputs.CheckOutput("--out_dir's staging folder", staging));
+  RunFolderRules rules;
+  rules.remedy =
+      "a leftover of an interrupted export, or a folder of yours: remove or "
+      "rename it, or choose another --out_dir";
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<RunFolder> folder,
+      RunFolder::Claim("--out_dir's staging folder", staging, rules));
+  ASSIGN_OR_RETURN(DatasetStore store, DatasetStore::Open(manifest_path));
   for (const char* name : {"train", "validation", "test"}) {
     absl::StatusOr<const SplitData*> split = store.split(name);
     if (!split.ok() || (*split)->images.size(0) == 0) continue;
     absl::Status status = ExportSplit(store, **split, staging);
     if (!status.ok()) {
+      folder.reset();
       fs::remove_all(staging, error);
       return status;
     }
   }
+  // Given up first, so that its lock file does not move with the folder.
+  folder.reset();
   fs::rename(staging, out_dir, error);
   if (error) {
-    return absl::InternalError(absl::StrCat("cannot rename ", staging.string(),
-                                            " to ", out_dir, ": ",
-                                            error.message()));
+    return absl::InternalError(absl::StrCat("cannot rename ", staging, " to ",
+                                            out_dir, ": ", error.message()));
   }
   std::printf("wrote %s\n", out_dir.c_str());
   return absl::OkStatus();

@@ -7,6 +7,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/run_folder.h"
+#include "common/stage_files.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/stage.h"
@@ -47,8 +49,9 @@ absl::Status Run() {
   if (options.from.empty() || options.out_dir.empty()) {
     return absl::InvalidArgumentError("--from and --out_dir are required");
   }
-  RETURN_IF_ERROR(CheckOutputApartFromInputs("out_dir", options.out_dir,
-                                             {{"from", options.from}}));
+  StageFiles inputs;
+  inputs.AddInput("--from", options.from);
+  RETURN_IF_ERROR(inputs.CheckOutput("--out_dir", options.out_dir));
   options.image_folder.side = absl::GetFlag(FLAGS_side);
   options.image_folder.channels = absl::GetFlag(FLAGS_channels);
   options.validation_fraction = absl::GetFlag(FLAGS_validation_fraction);
@@ -62,6 +65,10 @@ absl::Status Run() {
   options.extract_limits.max_total_bytes =
       absl::GetFlag(FLAGS_max_extract_bytes);
   options.extract_limits.max_entries = absl::GetFlag(FLAGS_max_extract_entries);
+  // Held until the store is written: one import per folder, into a new
+  // or empty one.
+  ASSIGN_OR_RETURN(const std::unique_ptr<RunFolder> folder,
+                   RunFolder::Claim("--out_dir", options.out_dir));
   ASSIGN_OR_RETURN(ImportResult result, RunImportStage(options));
   const DatasetManifest& manifest = result.manifest;
   if (result.skipped.count > 0) {

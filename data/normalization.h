@@ -14,7 +14,10 @@
 
 namespace vit_moe::data {
 
-// uint8 [B,C,H,W] -> float32 (x/255 - mean[c]) / std[c]
+// uint8 [B,C,H,W] -> float32 (x/255 - mean[c]) / std[c]. The channel
+// counts must agree (CHECKed, a programmer invariant): every stage checks
+// its normalization against the store or model it is used with
+// (data/artifact_fit.h) before the first batch.
 torch::Tensor NormalizeImages(const torch::Tensor& images,
                               const Normalization& norm);
 

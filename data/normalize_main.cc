@@ -4,10 +4,12 @@
 
 #include "absl/flags/flag.h"
 #include "common/proto_io.h"
+#include "common/stage_files.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/normalization.h"
 #include "data/store.h"
+#include "data/store_inputs.h"
 #include "data/user_path.h"
 
 ABSL_FLAG(std::string, manifest, "",
@@ -25,8 +27,9 @@ absl::Status Run() {
   if (manifest_path.empty() || out.empty()) {
     return absl::InvalidArgumentError("--manifest and --out are required");
   }
-  RETURN_IF_ERROR(
-      CheckOutputApartFromInputs("out", out, {{"manifest", manifest_path}}));
+  StageFiles inputs;
+  AddStoreInputs("--manifest", manifest_path, &inputs);
+  RETURN_IF_ERROR(inputs.CheckOutput("--out", out));
   std::fprintf(stderr, "reading and verifying %s\n", manifest_path.c_str());
   ASSIGN_OR_RETURN(DatasetStore store, DatasetStore::Open(manifest_path));
   ASSIGN_OR_RETURN(Normalization norm, ComputeNormalization(store));

@@ -32,7 +32,7 @@ run "required" --model="$model" --manifest="$m" --out_dir="$out"
 # Artifacts that do not belong together: a normalization of another store,
 # one with three channels for a grey model.
 printf '\x0a\x08\x00\x00\x00\x00\x00\x00\xe0\x3f\x12\x08\x00\x00\x00\x00\x00\x00\xd0\x3f\x18\x03\x22\x04abcd' > "$work/other.pb"
-run "other.pb.*computed for manifest" --model="$model" --manifest="$m" --normalization="$work/other.pb" --out_dir="$out" "${quick[@]}"
+run "--normalization=.*other.pb does not belong with --manifest=.*: computed for the manifest" --model="$model" --manifest="$m" --normalization="$work/other.pb" --out_dir="$out" "${quick[@]}"
 # Empty, truncated and wrong-type artifacts.
 : > "$work/empty.pt"
 run "empty.pt" --model="$work/empty.pt" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}"

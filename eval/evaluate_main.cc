@@ -6,11 +6,16 @@
 //     --manifest=store/manifest.pb --normalization=store/normalization.pb
 //     --out_dir=run/evaluation
 #include <iostream>
+#include <memory>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "common/proto_io.h"
+#include "common/run_folder.h"
+#include "common/stage_files.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
+#include "data/store_inputs.h"
 #include "data/user_path.h"
 #include "eval/device_flag.h"
 #include "eval/evaluator.h"
@@ -47,6 +52,10 @@ ABSL_FLAG(std::string, precision, "float32",
 namespace vit_moe::eval {
 namespace {
 
+// Images per forward pass at most: beyond it one batch's activations
+// outgrow any machine this runs on, and no split gains from it.
+constexpr int64_t kMaxBatchSize = 65536;
+
 absl::Status Run() {
   EvaluateOptions options;
   options.model_path = data::ResolveUserPath(absl::GetFlag(FLAGS_model));
@@ -60,11 +69,11 @@ absl::Status Run() {
     return absl::InvalidArgumentError(
         "--model, --manifest, --normalization and --out_dir are required");
   }
-  RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
-      "out_dir", out_dir,
-      {{"model", options.model_path},
-       {"manifest", options.manifest_path},
-       {"normalization", options.normalization_path}}));
+  StageFiles inputs;
+  inputs.AddInput("--model", options.model_path);
+  data::AddStoreInputs("--manifest", options.manifest_path, &inputs);
+  inputs.AddInput("--normalization", options.normalization_path);
+  RETURN_IF_ERROR(inputs.CheckOutput("--out_dir", out_dir));
   options.split = absl::GetFlag(FLAGS_split);
   options.temperature_split = absl::GetFlag(FLAGS_temperature_split);
   options.batch_size = absl::GetFlag(FLAGS_batch_size);
@@ -72,11 +81,16 @@ absl::Status Run() {
   options.corruption_images = absl::GetFlag(FLAGS_corruption_images);
   options.corruption_seed = absl::GetFlag(FLAGS_corruption_seed);
   options.latency_runs = absl::GetFlag(FLAGS_latency_runs);
-  if (options.batch_size <= 0 || options.limit_images < 0 ||
-      options.corruption_images < 0 || options.latency_runs < 0) {
+  if (options.batch_size <= 0 || options.batch_size > kMaxBatchSize) {
     return absl::InvalidArgumentError(
-        "--batch_size must be positive; --limit_images, "
-        "--corruption_images and --latency_runs must not be negative");
+        absl::StrCat("--batch_size must lie in 1..", kMaxBatchSize, " (got ",
+                     options.batch_size, ")"));
+  }
+  if (options.limit_images < 0 || options.corruption_images < 0 ||
+      options.latency_runs < 0) {
+    return absl::InvalidArgumentError(
+        "--limit_images, --corruption_images and --latency_runs must not be "
+        "negative");
   }
   ASSIGN_OR_RETURN(options.device,
                    ParseDeviceFlag(absl::GetFlag(FLAGS_device)));
@@ -88,6 +102,9 @@ absl::Status Run() {
   }
   options.precision = precision;
 
+  // Held until the report is written: one evaluation per folder.
+  ASSIGN_OR_RETURN(const std::unique_ptr<RunFolder> folder,
+                   RunFolder::Claim("--out_dir", out_dir));
   ASSIGN_OR_RETURN(EvaluationReport report, Evaluate(options));
   RETURN_IF_ERROR(WriteBinaryProto(out_dir + "/evaluation.pb", report));
   ASSIGN_OR_RETURN(std::vector<std::string> written,

@@ -13,6 +13,7 @@
 #include "common/numeric_environment.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
+#include "data/artifact_fit.h"
 #include "data/dataset.pb.h"
 #include "data/loader.h"
 #include "data/normalization.h"
@@ -34,27 +35,22 @@ double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
-// The model must have been built for this store: same image size, channels
-// and class count. Anything else would silently evaluate garbage.
-absl::Status CheckCompatible(const model::ModelConfig& config,
-                             const data::DatasetManifest& manifest,
-                             const EvaluateOptions& options) {
-  if (config.num_classes() != manifest.class_names_size()) {
+// The split `name` (given as `flag`), refused when the store lacks it or
+// it holds no images.
+absl::StatusOr<const data::SplitData*> NonEmptySplit(
+    const data::DatasetStore& store, absl::string_view flag,
+    const std::string& name, const EvaluateOptions& options) {
+  absl::StatusOr<const data::SplitData*> split = store.split(name);
+  if (!split.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(options.model_path, ": model has num_classes ",
-                     config.num_classes(), " but ", options.manifest_path,
-                     " lists ", manifest.class_names_size(), " classes"));
+        absl::StrCat(flag, "=", name, ": ", split.status().message()));
   }
-  if (config.image_size() != manifest.height() ||
-      config.image_size() != manifest.width() ||
-      config.in_channels() != manifest.channels()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        options.model_path, ": model expects ", config.image_size(), "x",
-        config.image_size(), "x", config.in_channels(), " images but ",
-        options.manifest_path, " stores ", manifest.height(), "x",
-        manifest.width(), "x", manifest.channels()));
+  if ((*split)->labels.size(0) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, "=", name, ": the split has no images in ",
+                     options.manifest_path));
   }
-  return absl::OkStatus();
+  return *split;
 }
 
 struct Context {
@@ -188,18 +184,27 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
   const auto start = Clock::now();
   ASSIGN_OR_RETURN(data::DatasetStore store,
                    data::DatasetStore::Open(options.manifest_path));
-  ASSIGN_OR_RETURN(const data::SplitData* split, store.split(options.split));
+  // Both splits are known and hold images before any forward pass.
+  ASSIGN_OR_RETURN(const data::SplitData* split,
+                   NonEmptySplit(store, "--split", options.split, options));
+  const data::SplitData* held_out = nullptr;
+  if (!options.temperature_split.empty()) {
+    ASSIGN_OR_RETURN(held_out,
+                     NonEmptySplit(store, "--temperature_split",
+                                   options.temperature_split, options));
+  }
   ASSIGN_OR_RETURN(data::Normalization norm,
                    data::ReadNormalization(options.normalization_path));
-  if (norm.manifest_sha256() != store.manifest_sha256()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        options.normalization_path, " was computed for manifest ",
-        norm.manifest_sha256(), ", not for ", options.manifest_path, " (",
-        store.manifest_sha256(), "); run //data:normalize on this store"));
-  }
+  const data::Artifact manifest_file{"--manifest", options.manifest_path};
+  RETURN_IF_ERROR(data::CheckNormalizationFitsStore(
+      norm, {"--normalization", options.normalization_path}, store.manifest(),
+      store.manifest_sha256(), manifest_file));
   ASSIGN_OR_RETURN(model::ViTMoE net,
                    model::LoadModel(options.model_path, options.device));
-  RETURN_IF_ERROR(CheckCompatible(net->config(), store.manifest(), options));
+  const model::ModelConfig& config = net->config();
+  RETURN_IF_ERROR(data::CheckModelFitsStore(
+      config.image_size(), config.in_channels(), config.num_classes(),
+      {"--model", options.model_path}, store.manifest(), manifest_file));
   net->eval();
   Context ctx{net, norm, options.device,
               std::max<int64_t>(1, options.batch_size), options.precision};
@@ -228,10 +233,6 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
       SplitLogits(ctx, *split, options.limit_images, nullptr, &counter);
   const torch::Tensor labels = FirstLabels(*split, options.limit_images);
   const int64_t n = labels.size(0);
-  if (n == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        options.manifest_path, ": split '", options.split, "' has no images"));
-  }
   LOG(INFO) << "evaluated " << n << " " << split->name << " images in "
             << Seconds(start) << " s";
   report.set_num_images(n);
@@ -264,9 +265,7 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
 
   // Temperature fitted on held-out data, applied to the evaluated split.
   report.set_temperature(1.0);
-  if (!options.temperature_split.empty()) {
-    ASSIGN_OR_RETURN(const data::SplitData* held_out,
-                     store.split(options.temperature_split));
+  if (held_out != nullptr) {
     const torch::Tensor held_logits =
         SplitLogits(ctx, *held_out, options.limit_images, nullptr, nullptr);
     const torch::Tensor held_labels =

@@ -44,7 +44,7 @@ run "huge.pgm" --model="$model" --normalization="$n" "$work/huge.pgm"
 run "short.pgm" --model="$model" --normalization="$n" "$work/short.pgm"
 # Artifacts that do not belong together or are not what they claim.
 printf '\x0a\x18\x00\x00\x00\x00\x00\x00\xe0\x3f\x00\x00\x00\x00\x00\x00\xe0\x3f\x00\x00\x00\x00\x00\x00\xe0\x3f\x12\x18\x00\x00\x00\x00\x00\x00\xd0\x3f\x00\x00\x00\x00\x00\x00\xd0\x3f\x00\x00\x00\x00\x00\x00\xd0\x3f' > "$work/rgb.pb"
-run "rgb.pb.*3 channels" --model="$model" --normalization="$work/rgb.pb" "$work/shirt.pgm"
+run "--normalization=.*rgb.pb does not belong with --model=.*: 3 mean\\(s\\) and 3 std\\(s\\) for 1-channel images" --model="$model" --normalization="$work/rgb.pb" "$work/shirt.pgm"
 run "normalization.pb" --model="$n" --normalization="$n" "$work/shirt.pgm"
 run "best_model.pt" --model="$model" --normalization="$n" --manifest="$model" "$work/shirt.pgm"
 head -c 3000 "$model" > "$work/truncated.pt"

@@ -15,9 +15,11 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/digest.h"
 #include "common/proto_io.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
+#include "data/artifact_fit.h"
 #include "data/dataset.pb.h"
 #include "data/normalization.h"
 #include "data/user_path.h"
@@ -188,22 +190,24 @@ absl::Status Run(const std::vector<std::string>& arguments) {
   ASSIGN_OR_RETURN(data::Normalization norm,
                    data::ReadNormalization(norm_path));
   const model::ModelConfig& config = net->config();
-  if (norm.mean_size() != config.in_channels()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(norm_path, ": ", norm.mean_size(), " channels but ",
-                     model_path, " expects ", config.in_channels()));
-  }
+  const data::Artifact model_file{"--model", model_path};
+  const data::Artifact norm_file{"--normalization", norm_path};
+  RETURN_IF_ERROR(data::CheckNormalizationChannels(
+      norm, norm_file, config.in_channels(), model_file));
   std::vector<std::string> names;
   if (const std::string manifest_path =
           data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
       !manifest_path.empty()) {
     data::DatasetManifest manifest;
     RETURN_IF_ERROR(ReadBinaryProto(manifest_path, &manifest));
-    if (manifest.class_names_size() != config.num_classes()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          manifest_path, ": ", manifest.class_names_size(), " classes but ",
-          model_path, " has ", config.num_classes()));
-    }
+    ASSIGN_OR_RETURN(const std::string manifest_sha256,
+                     Sha256OfFile(manifest_path));
+    const data::Artifact manifest_file{"--manifest", manifest_path};
+    RETURN_IF_ERROR(data::CheckNormalizationFitsStore(
+        norm, norm_file, manifest, manifest_sha256, manifest_file));
+    RETURN_IF_ERROR(data::CheckModelFitsStore(
+        config.image_size(), config.in_channels(), config.num_classes(),
+        model_file, manifest, manifest_file));
     names.assign(manifest.class_names().begin(), manifest.class_names().end());
   }
 

@@ -18,6 +18,7 @@ void CheckMoe(const ModelConfig& c, FieldChecker& check) {
   const MoeConfig& m = c.moe();
   check.RequireSet(m.has_num_experts(), "moe.num_experts");
   check.AtLeast(m.num_experts(), 1, "moe.num_experts");
+  check.AtMost(m.num_experts(), 1024, "moe.num_experts");
   check.RequireSet(m.has_top_k(), "moe.top_k");
   check.AtLeast(m.top_k(), 1, "moe.top_k");
   check.Require(
@@ -51,6 +52,10 @@ void CheckMoe(const ModelConfig& c, FieldChecker& check) {
 
 }  // namespace
 
+// Patches per image at most: 128 x 128, where one head's attention scores
+// of one image already take 1 GiB in float32.
+constexpr int64_t kMaxTokens = 128 * 128;
+
 absl::Status ValidateModelConfig(const ModelConfig& c) {
   FieldChecker check("model.");
   const std::pair<const char*, std::pair<bool, int64_t>> sizes[] = {
@@ -67,6 +72,18 @@ absl::Status ValidateModelConfig(const ModelConfig& c) {
   }
   check.RequireSet(c.has_num_classes(), "num_classes");
   check.AtLeast(c.num_classes(), 2, "num_classes");
+  // Upper bounds far above any model this pipeline trains on one machine
+  // and below what would allocate absurd memory before failing: beyond
+  // them a value is a typo. image_size is //data:import's --side limit;
+  // stores and normalizations hold 1 or 3 channels.
+  check.AtMost(c.image_size(), 1024, "image_size");
+  check.Require(c.in_channels() == 1 || c.in_channels() == 3, "in_channels",
+                "must be 1 or 3", absl::StrCat(c.in_channels()));
+  check.AtMost(c.patch_size(), c.image_size(), "patch_size");
+  check.AtMost(c.embed_dim(), 8192, "embed_dim");
+  check.AtMost(c.depth(), 256, "depth");
+  check.AtMost(c.num_heads(), c.embed_dim(), "num_heads");
+  check.AtMost(c.num_classes(), 1 << 20, "num_classes");
   if (!check.ok()) return check.status();
   check.Require(
       c.embed_dim() % c.num_heads() == 0, "embed_dim",
@@ -86,6 +103,15 @@ absl::Status ValidateModelConfig(const ModelConfig& c) {
                    ") * 2^conv_stem_layers (",
                    int64_t{1} << c.conv_stem_layers(), ") = ", reduction),
       absl::StrCat(c.image_size()));
+  // Attention holds tokens^2 scores per head and image.
+  const int64_t grid = c.image_size() / reduction;
+  check.Require(grid * grid <= kMaxTokens, "image_size",
+                absl::StrCat("must give at most ", kMaxTokens,
+                             " patches (image_size / (patch_size * "
+                             "2^conv_stem_layers))^2"),
+                absl::StrCat(c.image_size(), " with patch_size ",
+                             c.patch_size(), ": ", grid * grid));
+  check.AtMost(c.mlp_ratio(), 64, "mlp_ratio");
   check.Require(c.pooling() != POOLING_UNSPECIFIED, "pooling",
                 "must be CLASS_TOKEN or SEQUENCE_POOL", "nothing");
   const std::pair<const char*, std::pair<bool, double>> rates[] = {

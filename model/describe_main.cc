@@ -2,8 +2,11 @@
 //
 //   bazel run //model:describe -- --preset=seed --num_classes=43
 #include <iostream>
+#include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "model/config.h"
@@ -29,8 +32,20 @@ absl::Status Run() {
   if (int v = absl::GetFlag(FLAGS_in_channels); v != 0) {
     config.set_in_channels(v);
   }
-  ASSIGN_OR_RETURN(ModelConfig resolved, ResolveModelConfig(config));
-  ViTMoE model(resolved);
+  absl::StatusOr<ModelConfig> resolved = ResolveModelConfig(config);
+  if (!resolved.ok()) {
+    // The fields come from this binary's flags: name them, not a config.
+    std::string flags = absl::StrCat("--preset=", config.preset());
+    for (const auto& [name, value] :
+         {std::pair{"num_classes", absl::GetFlag(FLAGS_num_classes)},
+          std::pair{"image_size", absl::GetFlag(FLAGS_image_size)},
+          std::pair{"in_channels", absl::GetFlag(FLAGS_in_channels)}}) {
+      if (value != 0) absl::StrAppend(&flags, " --", name, "=", value);
+    }
+    return absl::Status(resolved.status().code(),
+                        absl::StrCat(flags, ": ", resolved.status().message()));
+  }
+  ViTMoE model(*resolved);
   std::cout << DescribeModel(model);
   return absl::OkStatus();
 }

@@ -229,6 +229,13 @@ absl::StatusOr<TrainingRun> ReproduceRun(const TrainingRun& recorded,
       CheckInput(recorded, "init_from", config.fine_tune().init_from()));
   TrainOptions train;
   train.world = options.world;
+  train.manifest_name =
+      options.manifest.empty() ? "the recorded manifest" : "--manifest";
+  train.normalization_name = options.normalization.empty()
+                                 ? "the recorded normalization"
+                                 : "--normalization";
+  train.output_dir_name = "--out_dir";
+  train.earlier_run_remedy = "choose a new or empty --out_dir";
   return RunTraining(config, train);
 }
 

@@ -16,7 +16,7 @@
 namespace vit_moe::pipeline {
 
 struct ReproduceOptions {
-  // Folder for the new run; must not hold a checkpoint.
+  // Folder for the new run (--out_dir): new or empty.
   std::string output_dir;
   // Where the inputs are now, when they moved since the recording (empty:
   // the recorded paths). Their digests must still match the record.

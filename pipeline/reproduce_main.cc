@@ -13,8 +13,10 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_io.h"
+#include "common/stage_files.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
+#include "data/store_inputs.h"
 #include "data/user_path.h"
 #include "pipeline/distributed/launcher.h"
 #include "pipeline/distributed/world.h"
@@ -75,11 +77,20 @@ absl::StatusOr<int> Run() {
   if (options.output_dir.empty()) {
     return absl::InvalidArgumentError("--out_dir is required");
   }
-  RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
-      "out_dir", options.output_dir,
-      {{"run", run_path},
-       {"manifest", options.manifest},
-       {"normalization", options.normalization}}));
+  // The recorded paths stand where no flag moved them.
+  const TrainConfig& then = recorded.resolved_config();
+  StageFiles inputs;
+  inputs.AddInput("--run", run_path);
+  data::AddStoreInputs(
+      options.manifest.empty() ? "the recorded manifest" : "--manifest",
+      options.manifest.empty() ? then.manifest() : options.manifest, &inputs);
+  inputs.AddInput(options.normalization.empty() ? "the recorded normalization"
+                                                : "--normalization",
+                  options.normalization.empty() ? then.normalization()
+                                                : options.normalization);
+  inputs.AddInput("the recorded fine_tune.init_from",
+                  then.fine_tune().init_from());
+  RETURN_IF_ERROR(inputs.CheckOutput("--out_dir", options.output_dir));
   // Every rank trains; rank 0, which wrote the files, compares and speaks.
   const bool primary = options.world.is_primary();
   std::vector<std::string> changes = EnvironmentChanges(recorded, options);

@@ -47,7 +47,7 @@ run "output_dir.*normalization" --config="$config" "${paths[@]}" --output_dir="$
 printf '\x0a\x08\x00\x00\x00\x00\x00\x00\xe0\x3f\x12\x08\x00\x00\x00\x00\x00\x00\xd0\x3f\x18\x03\x22\x04abcd' > "$work/other.pb"
 run "other.pb" --config="$config" --manifest="$m" --normalization="$work/other.pb" --output_dir="$work/new"
 # An existing run is not overwritten.
-run "checkpoint.pt exists: pass --resume" --config="$config" "${paths[@]}" --output_dir="$work/run"
+run "--output_dir=.*run holds files of an earlier run \(accuracy.png, .*\); pass --resume to continue that run" --config="$config" "${paths[@]}" --output_dir="$work/run"
 # A damaged checkpoint is named and left as it is.
 damaged=$(fresh_workdir)
 copy_of "$training" "$damaged/run"

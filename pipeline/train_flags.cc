@@ -7,7 +7,9 @@
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/proto_field_path.h"
 #include "common/status_macros.h"
 #include "pipeline/config.h"
@@ -101,6 +103,48 @@ absl::Status ApplyFlagOverrides(TrainConfig* config) {
     }
   }
   return absl::OkStatus();
+}
+
+std::string GivenOverrideFlags() {
+  std::vector<std::string> given;
+  // --manifest, --normalization and --output_dir are left out: they only
+  // name files, which errors about them name themselves.
+  for (const char* name :
+       {"epochs", "batch_size", "learning_rate", "seed", "device", "precision",
+        "init_from", "checkpoint_every_steps", "debug", "threads", "set"}) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag != nullptr && flag->CurrentValue() != flag->DefaultValue()) {
+      given.push_back(absl::StrCat("--", name, "=", flag->CurrentValue()));
+    }
+  }
+  return absl::StrJoin(given, " ");
+}
+
+absl::Status ValidateWithOverrides(const TrainConfig& config,
+                                   const TrainConfig& from_file,
+                                   const std::string& config_path) {
+  absl::Status status = ValidateTrainConfig(config, config_path);
+  const std::string flags = GivenOverrideFlags();
+  if (status.ok() || flags.empty()) return status;
+  // The paths a file may leave to the flags, so that their absence there
+  // does not hide the file's own first violation.
+  TrainConfig file_only = from_file;
+  file_only.set_manifest(config.manifest());
+  file_only.set_normalization(config.normalization());
+  file_only.set_output_dir(config.output_dir());
+  file_only.mutable_fine_tune()->set_init_from(config.fine_tune().init_from());
+  if (ValidateTrainConfig(file_only, config_path).message() ==
+      status.message()) {
+    return status;
+  }
+  return ValidateTrainConfig(config, flags);
+}
+
+std::string FieldName(const char* flag, const char* field) {
+  const absl::CommandLineFlag* given = absl::FindCommandLineFlag(flag);
+  return given != nullptr && given->CurrentValue() != given->DefaultValue()
+             ? absl::StrCat("--", flag)
+             : field;
 }
 
 }  // namespace vit_moe::pipeline

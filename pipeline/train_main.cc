@@ -6,8 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/stage_files.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
+#include "data/store_inputs.h"
 #include "data/user_path.h"
 #include "pipeline/config.h"
 #include "pipeline/device.h"
@@ -29,8 +32,9 @@ absl::StatusOr<int> Run() {
   }
   ASSIGN_OR_RETURN(TrainConfig config, ReadTrainConfig(config_path));
   FillTrainDefaults(&config);
+  const TrainConfig from_file = config;
   RETURN_IF_ERROR(ApplyFlagOverrides(&config));
-  RETURN_IF_ERROR(ValidateTrainConfig(config, config_path));
+  RETURN_IF_ERROR(ValidateWithOverrides(config, from_file, config_path));
   // Paths in the config, like those on the command line, are relative to
   // the folder the command was typed in.
   config.set_manifest(data::ResolveUserPath(config.manifest()));
@@ -38,23 +42,27 @@ absl::StatusOr<int> Run() {
   config.set_output_dir(data::ResolveUserPath(config.output_dir()));
   config.mutable_fine_tune()->set_init_from(
       data::ResolveUserPath(config.fine_tune().init_from()));
-  RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
-      "output_dir", config.output_dir(),
-      {{"config", config_path},
-       {"manifest", config.manifest()},
-       {"normalization", config.normalization()},
-       {"init_from", config.fine_tune().init_from()}}));
-  if (!config.fine_tune().init_from().empty()) {
-    // The run rewrites best_model.pt in its output_dir: fine-tuning a
-    // model file from there would replace what it started from.
-    RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
-        "init_from", config.fine_tune().init_from(),
-        {{"output_dir", config.output_dir()}}));
-  }
-
   TrainOptions options;
   options.config_path = config_path;
+  const std::string overrides = GivenOverrideFlags();
+  options.config_source = overrides.empty()
+                              ? config_path
+                              : absl::StrCat(config_path, " with ", overrides);
   options.resume = ResumeFlag();
+  options.manifest_name = FieldName("manifest", "manifest");
+  options.normalization_name = FieldName("normalization", "normalization");
+  options.output_dir_name = FieldName("output_dir", "output_dir");
+  options.earlier_run_remedy =
+      absl::StrCat("pass --resume to continue that run, or choose another ",
+                   options.output_dir_name);
+  StageFiles inputs;
+  inputs.AddInput("--config", config_path);
+  data::AddStoreInputs(options.manifest_name, config.manifest(), &inputs);
+  inputs.AddInput(options.normalization_name, config.normalization());
+  inputs.AddInput(FieldName("init_from", "fine_tune.init_from"),
+                  config.fine_tune().init_from());
+  RETURN_IF_ERROR(
+      inputs.CheckOutput(options.output_dir_name, config.output_dir()));
   ASSIGN_OR_RETURN(options.world, distributed::WorldInfoFromEnvironment());
   distributed::StopWithLauncher();
   if (!options.world.is_distributed()) {

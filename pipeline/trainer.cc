@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <utility>
@@ -19,6 +18,7 @@
 #include "common/memory.h"
 #include "common/numeric_environment.h"
 #include "common/proto_io.h"
+#include "common/run_folder.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
 #include "data/loader.h"
@@ -374,9 +374,14 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
     steps_per_epoch_ = probe.batches_per_epoch();
   }
   if (steps_per_epoch_ == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "batch_size ", config_.batch_size(), " exceeds the training images (",
-        setup_.train->labels.size(0), ")"));
+    const int64_t images = setup_.train->labels.size(0);
+    const int64_t subset = config_.debug().subset_images();
+    return absl::InvalidArgumentError(
+        subset > 0 && subset < images
+            ? absl::StrCat("batch_size ", config_.batch_size(), " exceeds the ",
+                           subset, " training images debug.subset_images keeps")
+            : absl::StrCat("batch_size ", config_.batch_size(), " exceeds the ",
+                           images, " training images of ", config_.manifest()));
   }
   schedule_ = std::make_unique<LearningRateSchedule>(
       config_.optimizer().learning_rate(), config_.schedule(),
@@ -423,11 +428,6 @@ absl::StatusOr<TrainingRun> Trainer::Run() {
                                   state_.epoch(), "; nothing to resume"));
       return recorded;
     }
-  } else if (std::ifstream(checkpoint_path_).good()) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(checkpoint_path_,
-                     " exists: pass --resume to continue that run, or "
-                     "choose another output_dir"));
   }
   {
     // Every rank starts from rank 0's model, whatever its own
@@ -772,10 +772,8 @@ absl::StatusOr<Trainer::Validation> Trainer::Validate() {
   loss_sum = sums[0].item<double>();
   correct = std::llround(sums[1].item<double>());
   images = std::llround(sums[2].item<double>());
-  if (images == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config_.manifest(), ": the validation split is empty"));
-  }
+  CHECK_GT(images, 0) << "BuildTrainingSetup refuses an empty validation "
+                         "split, and every rank's shard sums into images";
   // Each rank's batch counts once: the mean over every (rank, batch).
   return Validation{loss_sum / images, static_cast<double>(correct) / images,
                     sums[3].item<double>() / sums[4].item<double>()};
@@ -958,9 +956,20 @@ absl::StatusOr<TrainingRun> RunTraining(const TrainConfig& config,
         ": each rank takes an equal slice of every global batch, in equal "
         "micro-batches"));
   }
+  std::unique_ptr<RunFolder> folder;
+  if (world.is_primary()) {
+    RunFolderRules rules;
+    rules.continues_earlier_run = options.resume;
+    rules.remedy = options.earlier_run_remedy;
+    ASSIGN_OR_RETURN(folder, RunFolder::Claim(options.output_dir_name,
+                                              config.output_dir(), rules));
+  }
   ASSIGN_OR_RETURN(
       std::unique_ptr<TrainingSetup> setup,
-      BuildTrainingSetup(config, options.config_path, world.local_rank));
+      BuildTrainingSetup(config, options.config_path, options.config_source,
+                         world.local_rank,
+                         {options.manifest_name, config.manifest()},
+                         {options.normalization_name, config.normalization()}));
   ASSIGN_OR_RETURN(
       std::unique_ptr<distributed::Communicator> comm,
       distributed::Communicator::Connect(

@@ -44,15 +44,31 @@ inline constexpr char kMetricsCsvFile[] = "metrics.csv";
 struct TrainOptions {
   // The config file, recorded as an input digest (may be empty).
   std::string config_path;
-  // Continue from <output_dir>/checkpoint.pt. Without it an existing
-  // checkpoint there is an error (AlreadyExists), never overwritten.
+  // How errors in the sections checked once the data is known (model,
+  // augment, fine_tune) name where the config came from: the file, and the
+  // override flags when any were given.
+  std::string config_source;
+  // Continue from <output_dir>/checkpoint.pt. Without it an output_dir
+  // holding an earlier run's files is refused, never overwritten.
   bool resume = false;
+  // How errors name the inputs and output_dir: the flag or config field
+  // the user set.
+  std::string manifest_name = "manifest";
+  std::string normalization_name = "normalization";
+  std::string output_dir_name = "output_dir";
+  // What a refused output_dir with an earlier run's files suggests: only
+  // what the calling binary offers.
+  std::string earlier_run_remedy =
+      "pass --resume to continue that run, or choose another output_dir";
   // This process's place in a data-parallel job (default: alone).
   distributed::WorldInfo world;
 };
 
 // Trains as `config` (defaults filled, validated) says; returns the
-// TrainingRun it also wrote. Divergence is Aborted naming the step.
+// TrainingRun it also wrote. Rank 0 holds output_dir as its run folder
+// (common/run_folder.h) from before the data is read to the end: a second
+// run into it, or one into an earlier run's files without `resume`, is
+// refused. Divergence is Aborted naming the step.
 absl::StatusOr<TrainingRun> RunTraining(const TrainConfig& config,
                                         const TrainOptions& options);
 

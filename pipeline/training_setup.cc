@@ -8,6 +8,7 @@
 #include "common/digest.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
+#include "data/artifact_fit.h"
 #include "data/normalization.h"
 #include "model/config.h"
 #include "pipeline/device.h"
@@ -100,7 +101,9 @@ absl::Status FitModelToDataset(const data::DatasetManifest& manifest,
 }
 
 absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
-    const TrainConfig& config, const std::string& config_path, int local_rank) {
+    const TrainConfig& config, const std::string& config_path,
+    const std::string& config_source, int local_rank,
+    const data::Artifact& manifest, const data::Artifact& normalization) {
   auto setup = std::make_unique<TrainingSetup>();
   setup->resolved = config;
   ASSIGN_OR_RETURN(setup->device, ResolveDevice(config.device(), local_rank));
@@ -122,19 +125,9 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
   ASSIGN_OR_RETURN(InputDigest norm_digest,
                    DigestOf("normalization", config.normalization()));
   setup->inputs.push_back(norm_digest);
-  if (setup->normalization.manifest_sha256() !=
-      setup->store.manifest_sha256()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.normalization(), ": computed from manifest ",
-                     setup->normalization.manifest_sha256(), ", not from ",
-                     config.manifest(), " (", setup->store.manifest_sha256(),
-                     "); run //data:normalize on this manifest"));
-  }
-  if (setup->normalization.mean_size() != setup->store.manifest().channels()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        config.normalization(), ": ", setup->normalization.mean_size(),
-        " channels, the dataset has ", setup->store.manifest().channels()));
-  }
+  RETURN_IF_ERROR(data::CheckNormalizationFitsStore(
+      setup->normalization, normalization, setup->store.manifest(),
+      setup->store.manifest_sha256(), manifest));
 
   for (auto [name, target] : {std::pair{"train", &setup->train},
                               std::pair{"validation", &setup->validation}}) {
@@ -144,6 +137,12 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
           absl::StrCat(config.manifest(), ": no \"", name, "\" split (",
                        split.status().message(), ")"));
     }
+    if ((*split)->labels.size(0) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          manifest.what, "=", manifest.path, ": the \"", name,
+          "\" split has no images; training needs both train and validation "
+          "images (validation chooses the best epoch)"));
+    }
     *target = *split;
   }
 
@@ -152,7 +151,9 @@ absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
   const auto in_config = [&](const absl::Status& status) {
     return absl::Status(
         status.code(),
-        absl::StrCat(config_path.empty() ? "the training config" : config_path,
+        absl::StrCat(!config_source.empty() ? config_source
+                     : config_path.empty()  ? "the training config"
+                                            : config_path,
                      ": ", status.message()));
   };
   model::ModelConfig model_config = config.model();

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "augment/augmenter.h"
+#include "data/artifact_fit.h"
 #include "data/normalization.pb.h"
 #include "data/store.h"
 #include "model/vit_moe.h"
@@ -49,9 +50,15 @@ struct TrainingSetup {
 };
 
 // `config_path` (may be empty) is recorded as the "config" input;
-// `local_rank` (LOCAL_RANK) picks this process's GPU on CUDA.
+// `config_source` (the file and any override flags; empty: the path) names
+// it in errors;
+// `local_rank` (LOCAL_RANK) picks this process's GPU on CUDA; errors name
+// the manifest and normalization as `manifest` and `normalization` say
+// (the flag or config field that set them).
 absl::StatusOr<std::unique_ptr<TrainingSetup>> BuildTrainingSetup(
-    const TrainConfig& config, const std::string& config_path, int local_rank);
+    const TrainConfig& config, const std::string& config_path,
+    const std::string& config_source, int local_rank,
+    const data::Artifact& manifest, const data::Artifact& normalization);
 
 // Fills model.num_classes, image_size and in_channels from the dataset
 // where the config leaves them unset; InvalidArgument when a set value

@@ -13,10 +13,13 @@
 #include "common/atomic_file.h"
 #include "common/digest.h"
 #include "common/proto_io.h"
+#include "common/stage_files.h"
 #include "common/startup.h"
 #include "common/status_macros.h"
+#include "data/artifact_fit.h"
 #include "data/dataset.pb.h"
-#include "data/normalization.pb.h"
+#include "data/normalization.h"
+#include "data/store_inputs.h"
 #include "data/user_path.h"
 #include "model/checkpoint.h"
 #include "model/onnx/vit_moe_export.h"
@@ -42,39 +45,42 @@ absl::Status Run() {
   if (model_path.empty() || out.empty()) {
     return absl::InvalidArgumentError("--model and --out are required");
   }
-  RETURN_IF_ERROR(data::CheckOutputApartFromInputs(
-      "out", out,
-      {{"model", model_path},
-       {"manifest", data::ResolveUserPath(absl::GetFlag(FLAGS_manifest))},
-       {"normalization",
-        data::ResolveUserPath(absl::GetFlag(FLAGS_normalization))}}));
+  const std::string manifest_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
+  const std::string norm_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
+  StageFiles inputs;
+  inputs.AddInput("--model", model_path);
+  data::AddStoreInputs("--manifest", manifest_path, &inputs);
+  inputs.AddInput("--normalization", norm_path);
+  RETURN_IF_ERROR(inputs.CheckOutput("--out", out));
   ASSIGN_OR_RETURN(ViTMoE model, LoadModel(model_path, torch::kCPU));
   const ModelConfig& config = model->config();
+  const data::Artifact model_file{"--model", model_path};
+  const data::Artifact manifest_file{"--manifest", manifest_path};
+  const data::Artifact norm_file{"--normalization", norm_path};
   ExportMetadata meta;
-  if (const std::string path =
-          data::ResolveUserPath(absl::GetFlag(FLAGS_manifest));
-      !path.empty()) {
-    data::DatasetManifest manifest;
-    RETURN_IF_ERROR(ReadBinaryProto(path, &manifest));
-    if (manifest.class_names_size() != config.num_classes()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": ", manifest.class_names_size(), " class names, but ",
-          model_path, " has ", config.num_classes(), " classes"));
-    }
+  data::DatasetManifest manifest;
+  if (!manifest_path.empty()) {
+    RETURN_IF_ERROR(ReadBinaryProto(manifest_path, &manifest));
+    RETURN_IF_ERROR(data::CheckModelFitsStore(
+        config.image_size(), config.in_channels(), config.num_classes(),
+        model_file, manifest, manifest_file));
     meta.class_names.assign(manifest.class_names().begin(),
                             manifest.class_names().end());
   }
-  if (const std::string path =
-          data::ResolveUserPath(absl::GetFlag(FLAGS_normalization));
-      !path.empty()) {
-    meta.normalization.emplace();
-    RETURN_IF_ERROR(ReadBinaryProto(path, &*meta.normalization));
-    const data::Normalization& n = *meta.normalization;
-    if (n.mean_size() != config.in_channels() ||
-        n.std_size() != config.in_channels()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": ", n.mean_size(), " means and ", n.std_size(), " stds, but ",
-          model_path, " takes ", config.in_channels(), " channel(s)"));
+  if (!norm_path.empty()) {
+    ASSIGN_OR_RETURN(meta.normalization, data::ReadNormalization(norm_path));
+    RETURN_IF_ERROR(data::CheckNormalizationChannels(
+        *meta.normalization, norm_file, config.in_channels(), model_file));
+    // The mean and std embedded must be those of the store the class
+    // names come from.
+    if (!manifest_path.empty()) {
+      ASSIGN_OR_RETURN(const std::string manifest_sha256,
+                       Sha256OfFile(manifest_path));
+      RETURN_IF_ERROR(data::CheckNormalizationFitsStore(
+          *meta.normalization, norm_file, manifest, manifest_sha256,
+          manifest_file));
     }
   }
   std::cerr << absl::StrFormat("export_onnx: %s: preset \"%s\", %d classes\n",
