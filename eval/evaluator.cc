@@ -189,6 +189,8 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
   ASSIGN_OR_RETURN(data::DatasetStore store,
                    data::DatasetStore::Open(options.manifest_path));
   ASSIGN_OR_RETURN(const data::SplitData* split, store.split(options.split));
+  RETURN_IF_ERROR(CheckCoverageOptions(
+      options.coverage, FirstLabels(*split, options.limit_images).size(0)));
   ASSIGN_OR_RETURN(data::Normalization norm,
                    data::ReadNormalization(options.normalization_path));
   if (norm.manifest_sha256() != store.manifest_sha256()) {
@@ -291,6 +293,8 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
   // risk of its threshold on this split.
   *report.mutable_scaled_confidences() =
       MeasureScaledConfidences(logits, labels, report.temperature());
+  RETURN_IF_ERROR(AddCoverageSections(logits, labels, report.temperature(),
+                                      options.coverage, &report));
 
   if (options.corruption_images > 0) {
     AddCorruptions(ctx, *split, logits, options, &report);
