@@ -45,9 +45,8 @@ absl::StatusOr<ConformalScore> ParseConformalScore(absl::string_view name) {
   for (ConformalScore score : AllConformalScores()) {
     if (name == ConformalScoreName(score)) return score;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown conformal score '", name,
-                   "': expected lac, aps or raps"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown conformal score '", name, "': expected lac, aps or raps"));
 }
 
 torch::Tensor ClassScores(const torch::Tensor& probabilities,
@@ -144,8 +143,8 @@ absl::StatusOr<ConformalResult> MeasureConformal(
     double interval_level, double law_level) {
   const torch::Tensor calibration_scores =
       ClassScores(calibration_probabilities, score, raps)
-          .gather(1, calibration_labels.to(torch::kCPU, torch::kInt64)
-                         .unsqueeze(1))
+          .gather(
+              1, calibration_labels.to(torch::kCPU, torch::kInt64).unsqueeze(1))
           .squeeze(1);
   const int64_t n = calibration_scores.size(0);
   ConformalResult result;
@@ -168,7 +167,8 @@ absl::StatusOr<ConformalResult> MeasureConformal(
   const torch::Tensor sizes = sets.sum(1).contiguous();             // [M]
   const int64_t m = labels.size(0);
   const int64_t classes = sets.size(1);
-  std::vector<int64_t> size_images(classes + 1, 0), size_covered(classes + 1, 0);
+  std::vector<int64_t> size_images(classes + 1, 0),
+      size_covered(classes + 1, 0);
   std::vector<int64_t> class_images(classes, 0), class_covered(classes, 0);
   const auto size_at = sizes.accessor<int64_t, 1>();
   const auto covered_at = covered.accessor<bool, 1>();

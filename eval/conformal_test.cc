@@ -32,18 +32,19 @@ TEST(ConformalTest, ClassScoresByHand) {
   EXPECT_TRUE(aps_set[0][0].item<bool>());
   EXPECT_TRUE(aps_set[0][1].item<bool>());
   EXPECT_FALSE(aps_set[0][2].item<bool>());
-  EXPECT_EQ(PredictionSets(p, ConformalScore::kRaps, raps, 0.8).sum().item<int64_t>(),
-            1);
+  EXPECT_EQ(
+      PredictionSets(p, ConformalScore::kRaps, raps, 0.8).sum().item<int64_t>(),
+      1);
 }
 
 TEST(ConformalTest, ThresholdIsTheCorrectedQuantile) {
   // Scores 1..19 (n = 19), shuffled: alpha 0.1 allows l = floor(20 * 0.1) =
   // 2 scores above the threshold, so it is the 18th smallest; alpha 0.05
   // allows 1 (the 19th).
-  const torch::Tensor scores = torch::tensor(
-      {7., 3., 19., 1., 12., 5., 18., 2., 9., 4., 17., 6., 11., 8., 16., 10.,
-       15., 13., 14.},
-      torch::kFloat64);
+  const torch::Tensor scores =
+      torch::tensor({7., 3., 19., 1., 12., 5., 18., 2., 9., 4., 17., 6., 11.,
+                     8., 16., 10., 15., 13., 14.},
+                    torch::kFloat64);
   EXPECT_EQ(*ConformalThreshold(scores, 0.1), 18);
   EXPECT_EQ(*ConformalThreshold(scores, 0.05), 19);
   EXPECT_EQ(*ConformalThreshold(scores, 0.5), 10);
@@ -53,9 +54,10 @@ TEST(ConformalTest, ThresholdIsTheCorrectedQuantile) {
 }
 
 TEST(ConformalTest, RefusesAlphaOutsideTheOpenUnitIntervalAndSmallSets) {
-  for (double alpha : {0.0, 1.0, -0.1, 1.5,
-                       std::numeric_limits<double>::quiet_NaN()}) {
-    const absl::Status s = CheckConformalAlpha(alpha, 1000, "--conformal_alphas");
+  for (double alpha :
+       {0.0, 1.0, -0.1, 1.5, std::numeric_limits<double>::quiet_NaN()}) {
+    const absl::Status s =
+        CheckConformalAlpha(alpha, 1000, "--conformal_alphas");
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << alpha;
     EXPECT_NE(s.message().find("--conformal_alphas: alpha must be in (0, 1)"),
               std::string::npos)
@@ -88,9 +90,8 @@ TEST(ConformalTest, CoverageLawByHand) {
 TEST(ConformalTest, CoverageOfExchangeableScoresFollowsTheBetaLaw) {
   at::Generator gen = at::detail::createCPUGenerator(35);
   constexpr int kDraws = 4000;
-  for (const auto& [n, alpha] :
-       std::vector<std::pair<int64_t, double>>{{50, 0.1}, {200, 0.05},
-                                               {120, 0.01}}) {
+  for (const auto& [n, alpha] : std::vector<std::pair<int64_t, double>>{
+           {50, 0.1}, {200, 0.05}, {120, 0.01}}) {
     const CoverageLaw law = SplitConformalCoverageLaw(n, alpha, 0.9);
     int inside = 0, below = 0;
     double sum = 0;
@@ -139,15 +140,15 @@ TEST(ConformalTest, SetsOfAMiscalibratedClassifierCoverAsTheLawSays) {
       ASSERT_TRUE(result.ok()) << result.status();
       sum += result->coverage();
       below += result->coverage() < result->law_interval().low();
-      EXPECT_EQ(result->covered(),
-                [&] {
-                  int64_t total = 0;
-                  for (int64_t c : result->class_covered()) total += c;
-                  return total;
-                }());
+      EXPECT_EQ(result->covered(), [&] {
+        int64_t total = 0;
+        for (int64_t c : result->class_covered()) total += c;
+        return total;
+      }());
       ASSERT_EQ(result->set_size_images_size(), kClasses + 1);
     }
-    const CoverageLaw law = SplitConformalCoverageLaw(kCalibration, alpha, 0.99);
+    const CoverageLaw law =
+        SplitConformalCoverageLaw(kCalibration, alpha, 0.99);
     // Standard error of the mean: Beta sd ~0.017 and binomial ~0.0067.
     EXPECT_NEAR(sum / kDraws, law.mean, 4 * 0.0185 / std::sqrt(kDraws))
         << ConformalScoreName(score);

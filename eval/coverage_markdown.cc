@@ -18,8 +18,8 @@ std::string Share(int64_t part, int64_t whole) {
 }
 
 std::string ClassName(const EvaluationReport& r, int c) {
-  const std::string name =
-      c < r.per_class_size() ? r.per_class(c).name() : absl::StrCat("class ", c);
+  const std::string name = c < r.per_class_size() ? r.per_class(c).name()
+                                                  : absl::StrCat("class ", c);
   return absl::StrReplaceAll(name, {{"|", "\\|"}});
 }
 
@@ -114,12 +114,12 @@ std::string RenderConformalMarkdown(const EvaluationReport& r) {
     absl::StrAppend(&md, "| ", ClassName(r, k), " | ",
                     c.results(0).class_images(k), " |");
     for (const ConformalResult& result : c.results()) {
-      absl::StrAppend(&md, " ",
-                      k < result.class_images_size()
-                          ? Share(result.class_covered(k),
-                                  result.class_images(k))
-                          : "-",
-                      " |");
+      absl::StrAppend(
+          &md, " ",
+          k < result.class_images_size()
+              ? Share(result.class_covered(k), result.class_images(k))
+              : "-",
+          " |");
     }
     absl::StrAppend(&md, "\n");
   }

@@ -85,16 +85,16 @@ absl::Status AddConformal(const torch::Tensor& logits,
     for (double alpha : options.alphas) {
       auto result = MeasureConformal(
           p.index_select(0, calibration), y.index_select(0, calibration),
-          p.index_select(0, test), y.index_select(0, test), score,
-          options.raps, alpha, options.interval_level, options.law_level);
+          p.index_select(0, test), y.index_select(0, test), score, options.raps,
+          alpha, options.interval_level, options.law_level);
       if (!result.ok()) return result.status();
       *c->add_results() = *std::move(result);
     }
   }
   const torch::Tensor z = logits.to(torch::kCPU);
-  *c->mutable_calibration_confidences() = MeasureScaledConfidences(
-      z.index_select(0, calibration), y.index_select(0, calibration),
-      temperature);
+  *c->mutable_calibration_confidences() =
+      MeasureScaledConfidences(z.index_select(0, calibration),
+                               y.index_select(0, calibration), temperature);
   *c->mutable_test_confidences() = MeasureScaledConfidences(
       z.index_select(0, test), y.index_select(0, test), temperature);
   return absl::OkStatus();

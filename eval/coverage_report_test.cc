@@ -10,8 +10,8 @@ namespace vit_moe::eval {
 namespace {
 
 TEST(CoverageReportTest, CorrectnessBitsRoundTrip) {
-  const std::vector<bool> correct = {true, false, false, true, true,
-                                     false, true, true, false, true};
+  const std::vector<bool> correct = {true,  false, false, true,  true,
+                                     false, true,  true,  false, true};
   const std::string bits = PackCorrectness(correct);
   ASSERT_EQ(bits.size(), 2u);
   // Images 0, 3, 4, 6, 7 in the first byte: 1 + 8 + 16 + 64 + 128.
@@ -31,13 +31,15 @@ TEST(CoverageReportTest, RefusesOptionsBeforeAnyWork) {
       << s.message();
   EXPECT_TRUE(CheckCoverageOptions(options, 198).ok());
   options.alphas = {0.1, 1.0};
-  EXPECT_NE(CheckCoverageOptions(options, 10000).message().find(
-                "alpha must be in (0, 1) (got 1)"),
+  EXPECT_NE(CheckCoverageOptions(options, 10000)
+                .message()
+                .find("alpha must be in (0, 1) (got 1)"),
             std::string::npos);
   options.alphas = {0.1};
   options.calibration_fraction = 1;
-  EXPECT_NE(CheckCoverageOptions(options, 10000).message().find(
-                "--conformal_calibration_fraction must be in (0, 1)"),
+  EXPECT_NE(CheckCoverageOptions(options, 10000)
+                .message()
+                .find("--conformal_calibration_fraction must be in (0, 1)"),
             std::string::npos);
   options.calibration_fraction = 0.5;
   options.raps.lambda = -1;

@@ -72,8 +72,8 @@ absl::StatusOr<std::vector<double>> ParseAlphas(const std::string& flag) {
   for (absl::string_view part : absl::StrSplit(flag, ',')) {
     double alpha = 0;
     if (!absl::SimpleAtod(part, &alpha)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--conformal_alphas: '", part, "' is not a number"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--conformal_alphas: '", part, "' is not a number"));
     }
     alphas.push_back(alpha);
   }
@@ -155,8 +155,8 @@ absl::Status Run() {
               << ": coverage " << c.coverage() << ", mean set size "
               << c.mean_set_size();
   }
-  std::cout << "\nwrote " << out_dir << "/evaluation.pb, baseline.textproto and "
-            << written.front()
+  std::cout << "\nwrote " << out_dir
+            << "/evaluation.pb, baseline.textproto and " << written.front()
             << " (+" << written.size() - 1 << " figures)" << std::endl;
   return absl::OkStatus();
 }

@@ -185,10 +185,10 @@ TEST_F(EvaluatorTest, ReportMatchesAnIndependentForwardPass) {
   EXPECT_EQ(report->conformal().test_images(), 9);
   ASSERT_EQ(report->per_image().top1_correct().size(), 3u);  // 18 bits
   for (int64_t i = 0; i < 18; ++i) {
-    const bool bit =
-        (static_cast<unsigned char>(report->per_image().top1_correct()[i / 8]) >>
-         (i % 8)) &
-        1;
+    const bool bit = (static_cast<unsigned char>(
+                          report->per_image().top1_correct()[i / 8]) >>
+                      (i % 8)) &
+                     1;
     EXPECT_EQ(bit, (predicted[i] == test->labels[i]).item<bool>()) << i;
   }
   // Same inputs, same report (latency aside).

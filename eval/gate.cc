@@ -79,9 +79,10 @@ absl::Status ValidateThresholds(const GateThresholds& t,
     check.InRange(t.baseline_max_drop(), 0, 1, "baseline_max_drop");
   }
   if (t.has_baseline_significance()) {
-    check.Require(t.baseline_significance() > 0 && t.baseline_significance() < 1,
-                  "baseline_significance", "must be in (0, 1)",
-                  absl::StrCat(t.baseline_significance()));
+    check.Require(
+        t.baseline_significance() > 0 && t.baseline_significance() < 1,
+        "baseline_significance", "must be in (0, 1)",
+        absl::StrCat(t.baseline_significance()));
   }
   check.Require(t.has_baseline_max_drop() == t.has_baseline_significance(),
                 "baseline_max_drop",

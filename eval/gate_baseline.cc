@@ -84,16 +84,17 @@ void CheckBaseline(const EvaluationReport& report,
     return;
   }
   const PairedComparison c = ComparePaired(report, *baseline);
-  const bool worse = c.drop() > t.baseline_max_drop() &&
-                     c.p_value < t.baseline_significance();
+  const bool worse =
+      c.drop() > t.baseline_max_drop() && c.p_value < t.baseline_significance();
   const std::string line = absl::StrFormat(
       "baseline top1 drop %.4f (%.4f -> %.4f; %d images only the baseline "
       "got right, %d only this model; McNemar p %.3g) %s baseline_max_drop "
       "%.4f %s p < baseline_significance %.3g",
       c.drop(), static_cast<double>(c.baseline_right) / c.images,
       static_cast<double>(c.new_right) / c.images, c.only_baseline_right,
-      c.only_new_right, c.p_value, c.drop() > t.baseline_max_drop() ? ">" : "<=",
-      t.baseline_max_drop(), c.p_value < t.baseline_significance() ? "and" : "but not",
+      c.only_new_right, c.p_value,
+      c.drop() > t.baseline_max_drop() ? ">" : "<=", t.baseline_max_drop(),
+      c.p_value < t.baseline_significance() ? "and" : "but not",
       t.baseline_significance());
   (worse ? result->failures : result->passes).push_back(line);
 }

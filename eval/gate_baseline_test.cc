@@ -104,8 +104,7 @@ TEST(GateBaselineTest, RefusesAnotherSplitStoreOrImageCount) {
   other = baseline;
   other.set_manifest_sha256("def");
   s = CheckSameImages(now, "new.pb", other, "old.pb");
-  EXPECT_NE(s.message().find("manifest def"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find("manifest def"), std::string::npos) << s.message();
   other = baseline;
   other.set_num_images(99);
   EXPECT_FALSE(CheckSameImages(now, "new.pb", other, "old.pb").ok());

@@ -48,8 +48,8 @@ absl::StatusOr<int> Run(const std::vector<std::string>& arguments) {
           thresholds_path));
     }
     ASSIGN_OR_RETURN(baseline, eval::ReadReport(baseline_path));
-    RETURN_IF_ERROR(eval::CheckSameImages(report, report_path, *baseline,
-                                          baseline_path));
+    RETURN_IF_ERROR(
+        eval::CheckSameImages(report, report_path, *baseline, baseline_path));
   }
   const eval::GateResult result = eval::CheckGate(
       report, thresholds, baseline.has_value() ? &*baseline : nullptr);

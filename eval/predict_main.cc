@@ -137,21 +137,19 @@ absl::StatusOr<Calibration> ReadCalibration(const std::string& report_path,
   }
   result.abstain_below = abstain_below;
   if (asked.max_risk.has_value()) {
-    ASSIGN_OR_RETURN(const RiskControlledAbstention choice,
-                     ReportRiskControl(report, report_path, *asked.max_risk,
-                                       asked.delta));
-    result.notes.push_back(DescribeRiskControl(choice, *asked.max_risk,
-                                               asked.delta, report,
-                                               report_path));
+    ASSIGN_OR_RETURN(
+        const RiskControlledAbstention choice,
+        ReportRiskControl(report, report_path, *asked.max_risk, asked.delta));
+    result.notes.push_back(DescribeRiskControl(
+        choice, *asked.max_risk, asked.delta, report, report_path));
     // No certified threshold: every confidence is below infinity.
     result.abstain_below = choice.found
                                ? choice.threshold
                                : std::numeric_limits<double>::infinity();
   }
   if (asked.alpha.has_value()) {
-    ASSIGN_OR_RETURN(
-        result.sets,
-        ReportSetRule(report, report_path, asked.score, *asked.alpha));
+    ASSIGN_OR_RETURN(result.sets, ReportSetRule(report, report_path,
+                                                asked.score, *asked.alpha));
     result.notes.push_back(DescribeSetRule(*result.sets, report, report_path));
   }
   return result;

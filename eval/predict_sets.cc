@@ -16,11 +16,12 @@ absl::Status NeedConformal(const EvaluationReport& report,
                            const std::string& report_path,
                            absl::string_view flag) {
   if (report.has_conformal()) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
-      report_path, " has no conformal section (evaluated with "
+  return absl::FailedPreconditionError(
+      absl::StrCat(report_path,
+                   " has no conformal section (evaluated with "
                    "--conformal_alphas empty, or by an older "
                    "//eval:evaluate), which ",
-      flag, " needs; evaluate the model again"));
+                   flag, " needs; evaluate the model again"));
 }
 
 }  // namespace
@@ -45,14 +46,12 @@ absl::StatusOr<SetRule> ReportSetRule(const EvaluationReport& report,
     alphas.push_back(absl::StrCat(r.alpha()));
   }
   return absl::FailedPreconditionError(absl::StrCat(
-      report_path, " has no ", ConformalScoreName(score),
-      " sets at alpha ", alpha, " (it has ",
-      alphas.empty() ? "none" : absl::StrJoin(alphas, ", "),
+      report_path, " has no ", ConformalScoreName(score), " sets at alpha ",
+      alpha, " (it has ", alphas.empty() ? "none" : absl::StrJoin(alphas, ", "),
       "); evaluate with --conformal_alphas including it"));
 }
 
-std::string DescribeSetRule(const SetRule& rule,
-                            const EvaluationReport& report,
+std::string DescribeSetRule(const SetRule& rule, const EvaluationReport& report,
                             const std::string& report_path) {
   const ConformalResult& r = rule.result;
   const ConformalReport& c = report.conformal();
@@ -61,8 +60,8 @@ std::string DescribeSetRule(const SetRule& rule,
       "%s; coverage of new exchangeable images follows a law with mean "
       "%.4f, %.0f%% interval [%.4f, %.4f]; on its %d conformal test images: "
       "coverage %.4f, mean set size %.3f",
-      r.alpha(), r.score(), r.threshold(), c.calibration_images(),
-      report_path, r.law_mean(), 100 * c.law_level(), r.law_interval().low(),
+      r.alpha(), r.score(), r.threshold(), c.calibration_images(), report_path,
+      r.law_mean(), 100 * c.law_level(), r.law_interval().low(),
       r.law_interval().high(), c.test_images(), r.coverage(),
       r.mean_set_size());
 }
@@ -87,8 +86,9 @@ absl::StatusOr<double> ParseOpenUnitFlag(absl::string_view flag,
                                          absl::string_view value) {
   double v = 0;
   if (!absl::SimpleAtod(value, &v) || !(v > 0) || !(v < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, "=", value, ": expected a number strictly between 0 and 1"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, "=", value,
+                     ": expected a number strictly between 0 and 1"));
   }
   return v;
 }
@@ -135,8 +135,8 @@ std::string DescribeRiskControl(const RiskControlledAbstention& choice,
       &line,
       "answer at confidence >= %.6g; expected coverage %.4f (95%% Wilson "
       "[%.4f, %.4f]; %d answered, %d wrong, risk bound %.4f)",
-      choice.threshold, choice.expected_coverage(), expected.low,
-      expected.high, choice.answered, choice.errors, choice.risk_bound);
+      choice.threshold, choice.expected_coverage(), expected.low, expected.high,
+      choice.answered, choice.errors, choice.risk_bound);
   const Abstention test =
       CountAbstention(report.conformal().test_confidences(), choice.threshold);
   if (test.images > 0) {

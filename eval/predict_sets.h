@@ -36,8 +36,7 @@ absl::StatusOr<SetRule> ReportSetRule(const EvaluationReport& report,
 
 // What the sets promise, one line: the calibration size, the law of
 // coverage and what the sets did on the conformal test images.
-std::string DescribeSetRule(const SetRule& rule,
-                            const EvaluationReport& report,
+std::string DescribeSetRule(const SetRule& rule, const EvaluationReport& report,
                             const std::string& report_path);
 
 // The classes of each image's set, most probable first (possibly none).

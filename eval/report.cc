@@ -155,14 +155,13 @@ std::string RenderMarkdown(const EvaluationReport& r,
       const ClassMetrics& c = r.per_class(i);
       const bool ci = i < r.intervals().class_recall_size();
       absl::StrAppend(
-          &md,
-          absl::StrFormat("| %s | %d | %.4f | %.4f%s | %.4f |\n",
-                          Cell(c.name()), c.support(), c.precision(),
-                          c.recall(),
-                          IntervalSuffix(ci ? r.intervals().class_recall(i)
-                                            : IntervalEstimate(),
-                                         ci, false),
-                          c.f1()));
+          &md, absl::StrFormat("| %s | %d | %.4f | %.4f%s | %.4f |\n",
+                               Cell(c.name()), c.support(), c.precision(),
+                               c.recall(),
+                               IntervalSuffix(ci ? r.intervals().class_recall(i)
+                                                 : IntervalEstimate(),
+                                              ci, false),
+                               c.f1()));
     }
     absl::StrAppend(&md, "\n![per-class metrics](", figures,
                     "/per_class.png)\n\n### Confusion matrix\n\n"

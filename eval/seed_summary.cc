@@ -62,12 +62,12 @@ std::vector<std::pair<std::string, Metric>> HeadlineMetrics(
       }
       return nullptr;
     };
-    metrics.push_back({"coverage_" + key,
-                       [find](const auto& r) -> std::optional<double> {
-                         const ConformalResult* x = find(r);
-                         if (x == nullptr) return std::nullopt;
-                         return x->coverage();
-                       }});
+    metrics.push_back(
+        {"coverage_" + key, [find](const auto& r) -> std::optional<double> {
+           const ConformalResult* x = find(r);
+           if (x == nullptr) return std::nullopt;
+           return x->coverage();
+         }});
     metrics.push_back({"mean_set_size_" + key,
                        [find](const auto& r) -> std::optional<double> {
                          const ConformalResult* x = find(r);
@@ -94,10 +94,10 @@ absl::StatusOr<std::vector<MetricSpread>> SummariseSeeds(
         r.manifest_sha256() != first.manifest_sha256() ||
         r.num_images() != first.num_images()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          paths[i], " judged ", r.num_images(), " images of split '",
-          r.split(), "' of manifest ", r.manifest_sha256(), ", but ",
-          paths[0], " judged ", first.num_images(), " of '", first.split(),
-          "' of ", first.manifest_sha256(),
+          paths[i], " judged ", r.num_images(), " images of split '", r.split(),
+          "' of manifest ", r.manifest_sha256(), ", but ", paths[0], " judged ",
+          first.num_images(), " of '", first.split(), "' of ",
+          first.manifest_sha256(),
           ": a seed spread compares models on the same images"));
     }
   }
@@ -137,7 +137,8 @@ std::string RenderSeedSummary(const std::vector<MetricSpread>& spreads,
         std::minmax_element(s.values.begin(), s.values.end());
     absl::StrAppend(&md, absl::StrFormat("| %s | %.4f | %.4f | %.4f | %.4f |",
                                          s.name, s.mean, s.sd, *low, *high));
-    for (double v : s.values) absl::StrAppend(&md, absl::StrFormat(" %.4f |", v));
+    for (double v : s.values)
+      absl::StrAppend(&md, absl::StrFormat(" %.4f |", v));
     absl::StrAppend(&md, "\n");
   }
   absl::StrAppend(&md, "\nRuns:\n\n");

@@ -54,9 +54,9 @@ double RegularizedIncompleteBeta(double a, double b, double x) {
   CHECK_LE(x, 1);
   if (x == 0) return 0;
   if (x == 1) return 1;
-  const double log_front = a * std::log(x) + b * std::log1p(-x) -
-                           (std::lgamma(a) + std::lgamma(b) -
-                            std::lgamma(a + b));
+  const double log_front =
+      a * std::log(x) + b * std::log1p(-x) -
+      (std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b));
   if (x < (a + 1) / (a + b + 2)) {
     return std::exp(log_front) * BetaContinuedFraction(a, b, x) / a;
   }

@@ -11,16 +11,14 @@ TEST(StatisticsTest, IncompleteBetaOfClosedForms) {
   // Beta(1, 1) is uniform; Beta(2, 1) has CDF x^2; Beta(1, 3) 1 - (1-x)^3.
   EXPECT_NEAR(RegularizedIncompleteBeta(1, 1, 0.3), 0.3, 1e-14);
   EXPECT_NEAR(RegularizedIncompleteBeta(2, 1, 0.7), 0.49, 1e-14);
-  EXPECT_NEAR(RegularizedIncompleteBeta(1, 3, 0.2), 1 - 0.8 * 0.8 * 0.8,
-              1e-14);
+  EXPECT_NEAR(RegularizedIncompleteBeta(1, 3, 0.2), 1 - 0.8 * 0.8 * 0.8, 1e-14);
   EXPECT_NEAR(BetaQuantile(2, 1, 0.25), 0.5, 1e-12);
   EXPECT_NEAR(BetaQuantile(1, 1, 0.9), 0.9, 1e-12);
 }
 
 TEST(StatisticsTest, BinomialCdfByHand) {
   // P(X <= 1), X ~ Binomial(100, 0.05): 0.95^100 + 100 * 0.05 * 0.95^99.
-  const double by_hand =
-      std::pow(0.95, 100) + 100 * 0.05 * std::pow(0.95, 99);
+  const double by_hand = std::pow(0.95, 100) + 100 * 0.05 * std::pow(0.95, 99);
   EXPECT_NEAR(BinomialCdf(1, 100, 0.05), by_hand, 1e-13);
   EXPECT_NEAR(by_hand, 0.0370812, 1e-7);
   // Large n, where the continued fraction works hardest: exact sums of
@@ -34,8 +32,7 @@ TEST(StatisticsTest, BinomialCdfByHand) {
 TEST(StatisticsTest, ClopperPearsonByHand) {
   // No error in n: P(Binomial(n, r) <= 0) = (1 - r)^n = delta, so the bound
   // is 1 - delta^(1/n): 0.258866 for n = 10, delta = 0.05.
-  EXPECT_NEAR(ClopperPearsonUpper(0, 10, 0.05), 1 - std::pow(0.05, 0.1),
-              1e-12);
+  EXPECT_NEAR(ClopperPearsonUpper(0, 10, 0.05), 1 - std::pow(0.05, 0.1), 1e-12);
   EXPECT_NEAR(ClopperPearsonUpper(0, 10, 0.05), 0.2588655509, 1e-9);
   // 2 errors in 50: the r with P(X <= 2) = 0.05, solved by bisection over
   // the exact sum (1-r)^50 + 50 r (1-r)^49 + 1225 r^2 (1-r)^48.
