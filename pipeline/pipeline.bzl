@@ -297,6 +297,26 @@ pipeline_seed_summary = rule(
     },
 )
 
+def _train_and_evaluate(name, run, train_config, train_flags, train_processes, eval_flags):
+    """RUN_training and RUN_evaluation on the data of chain `name`."""
+    pipeline_training(
+        tags = ["manual"],
+        name = run + "_training",
+        config = train_config,
+        dataset = name + "_data",
+        normalization = name + "_normalization",
+        flags = train_flags,
+        processes = train_processes,
+    )
+    pipeline_evaluation(
+        tags = ["manual"],
+        name = run + "_evaluation",
+        training = run + "_training",
+        dataset = name + "_data",
+        normalization = name + "_normalization",
+        flags = eval_flags,
+    )
+
 def vit_moe_pipeline(
         name,
         train_config,
@@ -336,23 +356,7 @@ def vit_moe_pipeline(
     else:
         pipeline_dataset(name = name + "_data", dataset = dataset, local_files = local_files, tags = ["manual"])
     pipeline_normalization(name = name + "_normalization", dataset = name + "_data", tags = ["manual"])
-    pipeline_training(
-        tags = ["manual"],
-        name = name + "_training",
-        config = train_config,
-        dataset = name + "_data",
-        normalization = name + "_normalization",
-        flags = train_flags,
-        processes = train_processes,
-    )
-    pipeline_evaluation(
-        tags = ["manual"],
-        name = name + "_evaluation",
-        training = name + "_training",
-        dataset = name + "_data",
-        normalization = name + "_normalization",
-        flags = eval_flags,
-    )
+    _train_and_evaluate(name, name, train_config, train_flags, train_processes, eval_flags)
     pipeline_gate(name = name + "_gate", evaluation = name + "_evaluation", thresholds = thresholds, tags = ["manual"])
     if (baseline == None) != (baseline_thresholds == None):
         fail("vit_moe_pipeline %s: give baseline and baseline_thresholds together" % name)
@@ -367,23 +371,13 @@ def vit_moe_pipeline(
         )
         gates.append(name + "_baseline_gate")
     for seed in extra_seeds:
-        run = "%s_seed%d" % (name, seed)
-        pipeline_training(
-            tags = ["manual"],
-            name = run + "_training",
-            config = train_config,
-            dataset = name + "_data",
-            normalization = name + "_normalization",
-            flags = train_flags + ["--set=seed=%d" % seed],
-            processes = train_processes,
-        )
-        pipeline_evaluation(
-            tags = ["manual"],
-            name = run + "_evaluation",
-            training = run + "_training",
-            dataset = name + "_data",
-            normalization = name + "_normalization",
-            flags = eval_flags,
+        _train_and_evaluate(
+            name,
+            "%s_seed%d" % (name, seed),
+            train_config,
+            train_flags + ["--set=seed=%d" % seed],
+            train_processes,
+            eval_flags,
         )
     if extra_seeds:
         pipeline_seed_summary(
