@@ -57,7 +57,9 @@ torch::Tensor ClassScores(const torch::Tensor& probabilities,
   // Classes by decreasing probability, ties in class order.
   auto [sorted, order] =
       torch::sort(p, /*stable=*/true, /*dim=*/1, /*descending=*/true);
-  torch::Tensor by_rank = sorted.cumsum(1);  // [N, C]: mass up to each rank
+  // [N, C]: the mass ranked strictly above each rank, so the top class
+  // scores 0 and every set holds it.
+  torch::Tensor by_rank = sorted.cumsum(1) - sorted;
   if (score == ConformalScore::kRaps) {
     const torch::Tensor rank =
         torch::arange(1, p.size(1) + 1, torch::kFloat64);  // [C], 1-based

@@ -7,12 +7,17 @@
 // Legend: N images, C classes; probabilities [N, C] (rows sum to 1, any
 // dtype, converted to double on the CPU), labels [N] int64.
 //
-// Scores (none randomised, so an image always gets the same set; the
-// Beta law of coverage below still holds, the scores being continuous):
+// Scores (none randomised, so an image always gets the same set):
 //   lac:  1 - p_y (LAC / THR: the smallest sets on average).
-//   aps:  the mass of the classes ranked above y plus p_y (adaptive sets).
+//   aps:  the mass of the classes ranked strictly above y (APS with u = 0:
+//         a set is the most probable classes until their mass passes the
+//         threshold, the class that passes it included, so never empty).
 //   raps: aps + lambda * max(0, rank(y) - k_reg), rank 1-based (RAPS, which
 //         penalises long tails of unlikely classes).
+// The Beta law of coverage holds when the threshold is not on tied
+// scores. APS and RAPS give every image's top class the score 0: where
+// 1 - alpha is below the model's top-1 accuracy the threshold is that tie
+// (0), the sets are the top class alone and coverage exceeds the law.
 // Deliberately not here: randomised (u ~ U(0,1)) APS/RAPS, and tuning
 // k_reg and lambda on data.
 #ifndef VIT_MOE_EVAL_CONFORMAL_H_

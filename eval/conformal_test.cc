@@ -18,23 +18,27 @@ TEST(ConformalTest, ClassScoresByHand) {
   const torch::Tensor aps = ClassScores(p, ConformalScore::kAps, raps);
   const torch::Tensor regularised = ClassScores(p, ConformalScore::kRaps, raps);
   const double want_lac[] = {0.7, 0.5, 0.8};
-  const double want_aps[] = {0.8, 0.5, 1.0};
+  // The mass ranked above each class: 0.5 above class 0, none above 1.
+  const double want_aps[] = {0.5, 0.0, 0.8};
   // Ranks 2, 1, 3: penalties 0.1, 0, 0.2.
-  const double want_raps[] = {0.9, 0.5, 1.2};
+  const double want_raps[] = {0.6, 0.0, 1.0};
   for (int c = 0; c < 3; ++c) {
     EXPECT_NEAR(lac[0][c].item<double>(), want_lac[c], 1e-12) << c;
     EXPECT_NEAR(aps[0][c].item<double>(), want_aps[c], 1e-12) << c;
     EXPECT_NEAR(regularised[0][c].item<double>(), want_raps[c], 1e-12) << c;
   }
-  // APS threshold 0.8 holds the two most probable classes, RAPS's only one.
+  // APS threshold 0.5 holds the two most probable classes, RAPS's only
+  // one; any threshold holds the top class.
   const torch::Tensor aps_set =
-      PredictionSets(p, ConformalScore::kAps, raps, 0.8);
+      PredictionSets(p, ConformalScore::kAps, raps, 0.5);
   EXPECT_TRUE(aps_set[0][0].item<bool>());
   EXPECT_TRUE(aps_set[0][1].item<bool>());
   EXPECT_FALSE(aps_set[0][2].item<bool>());
   EXPECT_EQ(
-      PredictionSets(p, ConformalScore::kRaps, raps, 0.8).sum().item<int64_t>(),
+      PredictionSets(p, ConformalScore::kRaps, raps, 0.5).sum().item<int64_t>(),
       1);
+  EXPECT_TRUE(PredictionSets(p, ConformalScore::kAps, raps, 0)[0][1]
+                  .item<bool>());
 }
 
 TEST(ConformalTest, ThresholdIsTheCorrectedQuantile) {

@@ -225,16 +225,18 @@ for r in rows:
     ranked = r["top_k"]  # all 10 classes, most probable first
     scores, mass = {}, 0.0
     for rank, c in enumerate(ranked, 1):
-        mass += c["probability"]
         if score == "lac":
             scores[c["label"]] = 1 - c["probability"]
         elif score == "aps":
             scores[c["label"]] = mass
         else:
             scores[c["label"]] = mass + 0.01 * max(0, rank - 5)
+        mass += c["probability"]
     got = [c["label"] for c in r["prediction_set"]]
     probs = [c["probability"] for c in r["prediction_set"]]
     assert probs == sorted(probs, reverse=True), r
+    if score != "lac":
+        assert got and got[0] == ranked[0]["label"], r
     # The threshold is printed to 6 digits: skip classes within 1e-5 of it.
     for label, s in scores.items():
         if abs(s - q) < 1e-5 * max(1, q):
