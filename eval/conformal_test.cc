@@ -37,8 +37,8 @@ TEST(ConformalTest, ClassScoresByHand) {
   EXPECT_EQ(
       PredictionSets(p, ConformalScore::kRaps, raps, 0.5).sum().item<int64_t>(),
       1);
-  EXPECT_TRUE(PredictionSets(p, ConformalScore::kAps, raps, 0)[0][1]
-                  .item<bool>());
+  EXPECT_TRUE(
+      PredictionSets(p, ConformalScore::kAps, raps, 0)[0][1].item<bool>());
 }
 
 TEST(ConformalTest, ThresholdIsTheCorrectedQuantile) {
