@@ -16,7 +16,7 @@ m="$work/store/manifest.pb"
 n="$work/normalization.pb"
 model="$work/best_model.pt"
 out="$work/eval"
-quick=(--limit_images=64 --corruption_images=0 --latency_runs=0 --temperature_split=)
+quick=(--limit_images=64 --corruption_images=0 --latency_runs=0 --temperature_split= --conformal_alphas=0.1)
 run() { refuses 2 "$1" "$work" -- "$evaluate" "${@:2}"; }
 
 # Outputs that are inputs.
@@ -29,6 +29,17 @@ run "device" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$o
 run "precision" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" --precision=fp8
 run "split.*nonsense" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" --split=nonsense "${quick[@]}"
 run "required" --model="$model" --manifest="$m" --out_dir="$out"
+# Conformal levels: outside (0, 1), not numbers, or too small for the
+# calibration images (64 images, 32 calibrating; 0.01 needs 99).
+for alpha in 0 1 1.5 -0.1 nan; do
+  run "--conformal_alphas: alpha must be in \(0, 1\)" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --conformal_alphas="0.1,$alpha"
+done
+run "--conformal_alphas: 'x' is not a number" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --conformal_alphas=0.1,x
+run "--conformal_alphas: alpha 0.01 needs at least 99 calibration images \(n >= 1/alpha - 1\), but the calibration split has 32" \
+  --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --conformal_alphas=0.1,0.01
+run "--conformal_calibration_fraction must be in \(0, 1\)" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --conformal_calibration_fraction=1
+run "--raps_k_reg and --raps_lambda must not be negative" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --raps_lambda=-1
+run "--bootstrap_resamples must be at least 1" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --bootstrap_resamples=0
 # Artifacts that do not belong together: a normalization of another store,
 # one with three channels for a grey model.
 printf '\x0a\x08\x00\x00\x00\x00\x00\x00\xe0\x3f\x12\x08\x00\x00\x00\x00\x00\x00\xd0\x3f\x18\x03\x22\x04abcd' > "$work/other.pb"
@@ -55,4 +66,9 @@ good=$(fresh_workdir)
 succeeds "$evaluate" --model="$training/best_model.pt" --manifest="$store/manifest.pb" \
   --normalization="$normalization" --out_dir="$good/eval" "${quick[@]}"
 [[ -s "$good/eval/evaluation.pb" ]] || fail "no evaluation.pb written"
+[[ -s "$good/eval/baseline.textproto" ]] || fail "no baseline.textproto written"
+grep -q "## Prediction sets (split conformal)" "$good/eval/report.md" ||
+  fail "report.md has no prediction sets section"
+grep -Eq "^\| top-1 accuracy \| [0-9.]+% \[[0-9.]+, [0-9.]+\]% \|" "$good/eval/report.md" ||
+  fail "report.md has no interval beside top-1: $(grep top-1 "$good/eval/report.md")"
 finish

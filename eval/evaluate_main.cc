@@ -9,7 +9,9 @@
 #include <memory>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/proto_io.h"
 #include "common/run_folder.h"
 #include "common/stage_files.h"
@@ -19,6 +21,7 @@
 #include "data/user_path.h"
 #include "eval/device_flag.h"
 #include "eval/evaluator.h"
+#include "eval/gate_baseline.h"
 #include "eval/report.h"
 #include "glog/logging.h"
 #include "model/precision.h"
@@ -45,6 +48,21 @@ ABSL_FLAG(int64_t, corruption_images, 1000,
 ABSL_FLAG(uint64_t, corruption_seed, 0, "Seed of the corruption suite.");
 ABSL_FLAG(int32_t, latency_runs, 50,
           "Timed batch-1 forward passes (0 skips latency).");
+ABSL_FLAG(std::string, conformal_alphas, "0.1,0.05,0.01",
+          "Miscoverage levels of the split-conformal prediction sets, each "
+          "in (0, 1), comma-separated; empty skips them.");
+ABSL_FLAG(uint64_t, conformal_seed, 0,
+          "Seed of the permutation that splits the evaluated split into "
+          "conformal calibration and conformal test images.");
+ABSL_FLAG(double, conformal_calibration_fraction, 0.5,
+          "Share of the evaluated split that calibrates the conformal sets; "
+          "the rest measures their coverage.");
+ABSL_FLAG(int32_t, raps_k_reg, 5,
+          "RAPS: classes ranked beyond this are penalised.");
+ABSL_FLAG(double, raps_lambda, 0.01, "RAPS: penalty per rank beyond k_reg.");
+ABSL_FLAG(uint64_t, bootstrap_seed, 0, "Seed of the ECE bootstrap.");
+ABSL_FLAG(int32_t, bootstrap_resamples, 500,
+          "Bootstrap resamples for the ECE's confidence interval.");
 ABSL_FLAG(std::string, device, "cpu", vit_moe::eval::kDeviceFlagHelp);
 ABSL_FLAG(std::string, precision, "float32",
           vit_moe::model::kPrecisionFlagHelp);
@@ -55,6 +73,20 @@ namespace {
 // Images per forward pass at most: beyond it one batch's activations
 // outgrow any machine this runs on, and no split gains from it.
 constexpr int64_t kMaxBatchSize = 65536;
+
+absl::StatusOr<std::vector<double>> ParseAlphas(const std::string& flag) {
+  std::vector<double> alphas;
+  if (flag.empty()) return alphas;
+  for (absl::string_view part : absl::StrSplit(flag, ',')) {
+    double alpha = 0;
+    if (!absl::SimpleAtod(part, &alpha)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--conformal_alphas: '", part, "' is not a number"));
+    }
+    alphas.push_back(alpha);
+  }
+  return alphas;
+}
 
 absl::Status Run() {
   EvaluateOptions options;
@@ -92,6 +124,16 @@ absl::Status Run() {
         "--limit_images, --corruption_images and --latency_runs must not be "
         "negative");
   }
+  ASSIGN_OR_RETURN(options.coverage.alphas,
+                   ParseAlphas(absl::GetFlag(FLAGS_conformal_alphas)));
+  options.coverage.seed = absl::GetFlag(FLAGS_conformal_seed);
+  options.coverage.calibration_fraction =
+      absl::GetFlag(FLAGS_conformal_calibration_fraction);
+  options.coverage.raps.k_reg = absl::GetFlag(FLAGS_raps_k_reg);
+  options.coverage.raps.lambda = absl::GetFlag(FLAGS_raps_lambda);
+  options.coverage.bootstrap_seed = absl::GetFlag(FLAGS_bootstrap_seed);
+  options.coverage.bootstrap_resamples =
+      absl::GetFlag(FLAGS_bootstrap_resamples);
   ASSIGN_OR_RETURN(options.device,
                    ParseDeviceFlag(absl::GetFlag(FLAGS_device)));
   ASSIGN_OR_RETURN(
@@ -107,6 +149,9 @@ absl::Status Run() {
                    RunFolder::Claim("--out_dir", out_dir));
   ASSIGN_OR_RETURN(EvaluationReport report, Evaluate(options));
   RETURN_IF_ERROR(WriteBinaryProto(out_dir + "/evaluation.pb", report));
+  // Small enough to commit as a //eval:gate --baseline.
+  RETURN_IF_ERROR(
+      WriteTextProto(out_dir + "/baseline.textproto", BaselineReport(report)));
   ASSIGN_OR_RETURN(std::vector<std::string> written,
                    WriteReport(report, out_dir));
   std::cout << "top-1 " << report.top1_accuracy() << ", top-5 "
@@ -121,7 +166,13 @@ absl::Status Run() {
     std::cout << ", mean corruption accuracy "
               << report.mean_corruption_accuracy();
   }
-  std::cout << "\nwrote " << out_dir << "/evaluation.pb and " << written.front()
+  for (const ConformalResult& c : report.conformal().results()) {
+    std::cout << "\nconformal " << c.score() << " alpha " << c.alpha()
+              << ": coverage " << c.coverage() << ", mean set size "
+              << c.mean_set_size();
+  }
+  std::cout << "\nwrote " << out_dir
+            << "/evaluation.pb, baseline.textproto and " << written.front()
             << " (+" << written.size() - 1 << " figures)" << std::endl;
   return absl::OkStatus();
 }

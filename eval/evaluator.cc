@@ -193,6 +193,8 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
                      NonEmptySplit(store, "--temperature_split",
                                    options.temperature_split, options));
   }
+  RETURN_IF_ERROR(CheckCoverageOptions(
+      options.coverage, FirstLabels(*split, options.limit_images).size(0)));
   ASSIGN_OR_RETURN(data::Normalization norm,
                    data::ReadNormalization(options.normalization_path));
   const data::Artifact manifest_file{"--manifest", options.manifest_path};
@@ -290,6 +292,8 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
   // risk of its threshold on this split.
   *report.mutable_scaled_confidences() =
       MeasureScaledConfidences(logits, labels, report.temperature());
+  RETURN_IF_ERROR(AddCoverageSections(logits, labels, report.temperature(),
+                                      options.coverage, &report));
 
   if (options.corruption_images > 0) {
     AddCorruptions(ctx, *split, logits, options, &report);

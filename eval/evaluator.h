@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "eval/coverage_report.h"
 #include "eval/evaluation.pb.h"
 #include "model/precision.h"
 
@@ -34,6 +35,8 @@ struct EvaluateOptions {
   // The autocast of every forward pass (model/precision.h); the report
   // records what ran.
   model::PrecisionChoice precision;
+  // Confidence intervals, conformal sets, per-image correctness.
+  CoverageOptions coverage;
 };
 
 // Errors a user can cause (missing files, a model trained for another

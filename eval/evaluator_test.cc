@@ -88,6 +88,8 @@ class EvaluatorTest : public ::testing::Test {
     o.corruption_images = 7;
     o.corruption_seed = 3;
     o.latency_runs = 3;
+    // 18 test images, 9 calibrating: enough for alpha 0.1 (n >= 9).
+    o.coverage.alphas = {0.1};
     return o;
   }
 
@@ -177,6 +179,18 @@ TEST_F(EvaluatorTest, ReportMatchesAnIndependentForwardPass) {
   EXPECT_GT(report->latency().images_per_second(), 0);
   EXPECT_EQ(report->checkpoint_sha256().size(), 64u);
 
+  // The conformal sets and the per-image bits cover the same images.
+  ASSERT_EQ(report->conformal().results_size(), 3);  // lac, aps, raps
+  EXPECT_EQ(report->conformal().calibration_images(), 9);
+  EXPECT_EQ(report->conformal().test_images(), 9);
+  ASSERT_EQ(report->per_image().top1_correct().size(), 3u);  // 18 bits
+  for (int64_t i = 0; i < 18; ++i) {
+    const bool bit = (static_cast<unsigned char>(
+                          report->per_image().top1_correct()[i / 8]) >>
+                      (i % 8)) &
+                     1;
+    EXPECT_EQ(bit, (predicted[i] == test->labels[i]).item<bool>()) << i;
+  }
   // Same inputs, same report (latency aside).
   auto again = Evaluate(Options());
   ASSERT_TRUE(again.ok());
@@ -208,6 +222,17 @@ TEST_F(EvaluatorTest, RefusesMismatchedArtifacts) {
   report = Evaluate(o);
   EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(report.status().message().find("rgb.pt"), std::string::npos);
+}
+
+TEST_F(EvaluatorTest, RefusesAnAlphaTooSmallForTheCalibrationImages) {
+  EvaluateOptions o = Options();
+  o.coverage.alphas = {0.1, 0.05};  // 0.05 needs 19 calibration images
+  auto report = Evaluate(o);
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(report.status().message().find(
+                "alpha 0.05 needs at least 19 calibration images"),
+            std::string::npos)
+      << report.status();
 }
 
 TEST_F(EvaluatorTest, PredictReadsImagesAsTheStoreHoldsThem) {

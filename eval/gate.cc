@@ -6,6 +6,7 @@
 #include "common/field_checker.h"
 #include "common/proto_io.h"
 #include "common/status_macros.h"
+#include "eval/gate_baseline.h"
 
 namespace vit_moe::eval {
 namespace {
@@ -74,10 +75,25 @@ absl::Status ValidateThresholds(const GateThresholds& t,
   }
   if (t.has_min_images()) check.AtLeast(t.min_images(), 1, "min_images");
   if (t.has_split()) check.RequireSet(t.split(), "split");
+  if (t.has_baseline_max_drop()) {
+    check.InRange(t.baseline_max_drop(), 0, 1, "baseline_max_drop");
+  }
+  if (t.has_baseline_significance()) {
+    check.Require(
+        t.baseline_significance() > 0 && t.baseline_significance() < 1,
+        "baseline_significance", "must be in (0, 1)",
+        absl::StrCat(t.baseline_significance()));
+  }
+  check.Require(t.has_baseline_max_drop() == t.has_baseline_significance(),
+                "baseline_max_drop",
+                "and baseline_significance must be set together",
+                t.has_baseline_max_drop() ? "only baseline_max_drop"
+                                          : "only baseline_significance");
   RETURN_IF_ERROR(check.status());
   if (!t.has_min_top1_accuracy() && !t.has_max_ece() &&
       !t.has_min_mean_corruption_accuracy() && !t.has_min_class_recall() &&
-      !t.has_max_risk_at_95() && !t.has_max_batch1_p95_ms()) {
+      !t.has_max_risk_at_95() && !t.has_max_batch1_p95_ms() &&
+      !t.has_baseline_max_drop()) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": sets no threshold, so the gate would check nothing"));
   }
@@ -107,7 +123,8 @@ absl::StatusOr<EvaluationReport> ReadReport(const std::string& path) {
   return report;
 }
 
-GateResult CheckGate(const EvaluationReport& report, const GateThresholds& t) {
+GateResult CheckGate(const EvaluationReport& report, const GateThresholds& t,
+                     const EvaluationReport* baseline) {
   GateResult result;
   Checker check(&result);
   if (t.has_split()) check.Equal("split", report.split(), "split", t.split());
@@ -162,6 +179,7 @@ GateResult CheckGate(const EvaluationReport& report, const GateThresholds& t) {
       check.Missing("batch1_p95_ms", "max_batch1_p95_ms");
     }
   }
+  CheckBaseline(report, baseline, t, &result);
   return result;
 }
 

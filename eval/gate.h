@@ -34,8 +34,11 @@ absl::StatusOr<GateThresholds> ReadThresholds(const std::string& path);
 // Reads an EvaluationReport: binary for *.pb, text format otherwise.
 absl::StatusOr<EvaluationReport> ReadReport(const std::string& path);
 
+// `baseline`: the report of //eval:gate --baseline, already checked by
+// CheckSameImages (gate_baseline.h), or null.
 GateResult CheckGate(const EvaluationReport& report,
-                     const GateThresholds& thresholds);
+                     const GateThresholds& thresholds,
+                     const EvaluationReport* baseline = nullptr);
 
 }  // namespace vit_moe::eval
 

@@ -57,4 +57,43 @@ out=$("$gate" --report="$dir/missing.pb" --thresholds="$dir/pass.textproto" 2>&1
 out=$("$gate" --report="$dir/report.textproto" --thresholds="$shipped" 2>&1)
 [[ $? == 1 ]] || fail "shipped thresholds: $out"
 grep -q "^FAIL mean_corruption_accuracy is not in the report" <<<"$out" || fail "$out"
+# --baseline: 10 images; the baseline got all right, this model 9 (image 8
+# wrong): drop 0.1, one discordant image, McNemar p = 1/2.
+cat > "$dir/new.textproto" <<'END'
+split: "test"
+num_images: 10
+manifest_sha256: "m1"
+top1_accuracy: 0.9
+per_image { top1_correct: "\377\002" }
+END
+cat > "$dir/old.textproto" <<'END'
+split: "test"
+num_images: 10
+manifest_sha256: "m1"
+top1_accuracy: 1
+per_image { top1_correct: "\377\003" }
+END
+sed 's/split: "test"/split: "validation"/' "$dir/old.textproto" > "$dir/old_validation.textproto"
+sed 's/m1/m2/' "$dir/old.textproto" > "$dir/old_store.textproto"
+printf 'baseline_max_drop: 0.05\nbaseline_significance: 0.6\n' > "$dir/paired.textproto"
+printf 'baseline_max_drop: 0.05\nbaseline_significance: 0.05\n' > "$dir/paired_strict.textproto"
+out=$("$gate" --report="$dir/new.textproto" --thresholds="$dir/paired.textproto" --baseline="$dir/old.textproto" 2>&1)
+[[ $? == 1 ]] || fail "paired fail exit: $out"
+grep -q "^FAIL baseline top1 drop 0.1000 (1.0000 -> 0.9000; 1 images only the baseline got right, 0 only this model; McNemar p 0.5) > baseline_max_drop 0.0500 and p < baseline_significance 0.6" <<<"$out" || fail "$out"
+out=$("$gate" --report="$dir/new.textproto" --thresholds="$dir/paired_strict.textproto" --baseline="$dir/old.textproto" 2>&1)
+[[ $? == 0 ]] || fail "paired pass exit: $out"
+grep -q "^ok   baseline top1 drop 0.1000 .* but not p < baseline_significance 0.05" <<<"$out" || fail "$out"
+# Not the same images, or no margin to judge by: exit 2, one line.
+for other in old_validation old_store; do
+  out=$("$gate" --report="$dir/new.textproto" --thresholds="$dir/paired.textproto" --baseline="$dir/$other.textproto" 2>&1)
+  [[ $? == 2 ]] || fail "$other exit: $out"
+  [[ $(grep -c '^error: ' <<<"$out") == 1 ]] || fail "$other: $out"
+  grep -q "^error: --baseline=.*$other.textproto cannot be paired with .*new.textproto: it judged" <<<"$out" || fail "$out"
+done
+out=$("$gate" --report="$dir/new.textproto" --thresholds="$dir/pass.textproto" --baseline="$dir/old.textproto" 2>&1)
+[[ $? == 2 ]] || fail "baseline without margin exit: $out"
+grep -q "^error: --baseline needs baseline_max_drop and baseline_significance in" <<<"$out" || fail "$out"
+out=$("$gate" --report="$dir/new.textproto" --thresholds="$dir/paired.textproto" 2>&1)
+[[ $? == 1 ]] || fail "margin without baseline exit: $out"
+grep -q "^FAIL baseline comparison is not run (no --baseline)" <<<"$out" || fail "$out"
 echo PASS

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/digest.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
@@ -64,8 +65,13 @@ absl::StatusOr<Abstention> MeasureAbstention(const EvaluationReport& report,
         " confidences and ", scaled.correct_size(), " outcomes for ",
         report.num_images(), " evaluated images"));
   }
+  return CountAbstention(scaled, threshold);
+}
+
+Abstention CountAbstention(const ScaledConfidences& scaled, double threshold) {
+  CHECK_EQ(scaled.confidence_size(), scaled.correct_size());
   Abstention result;
-  result.images = report.num_images();
+  result.images = scaled.confidence_size();
   // Counted rather than searched: the order is the report's promise, and
   // counting does not depend on it.
   for (int i = 0; i < scaled.confidence_size(); ++i) {
@@ -116,6 +122,18 @@ Prediction MakePrediction(const std::string& file,
   return prediction;
 }
 
+void AddPredictionSet(const std::vector<ClassScore>& members,
+                      const ConformalResult& rule, Prediction* prediction) {
+  prediction->set_set_score(rule.score());
+  prediction->set_set_alpha(rule.alpha());
+  for (const ClassScore& score : members) {
+    ClassProbability* p = prediction->add_prediction_set();
+    p->set_label(static_cast<int32_t>(score.label));
+    p->set_name(score.name);
+    p->set_probability(score.probability);
+  }
+}
+
 absl::StatusOr<std::string> PredictionJson(const Prediction& prediction) {
   google::protobuf::util::JsonPrintOptions options;
   // false, 0 and "" are answers too: a reader should not have to know
@@ -126,6 +144,9 @@ absl::StatusOr<std::string> PredictionJson(const Prediction& prediction) {
   // which no JSON reader takes.
   bool utf8 = IsValidUtf8(prediction.file());
   for (const ClassProbability& p : prediction.top_k()) {
+    utf8 = utf8 && IsValidUtf8(p.name());
+  }
+  for (const ClassProbability& p : prediction.prediction_set()) {
     utf8 = utf8 && IsValidUtf8(p.name());
   }
   if (!utf8) {
@@ -153,6 +174,15 @@ std::string PredictionText(const Prediction& prediction) {
     absl::StrAppendFormat(&text, "  %d. %-28s%.4f\n", j + 1,
                           prediction.top_k(j).name(),
                           prediction.top_k(j).probability());
+  }
+  if (!prediction.set_score().empty()) {
+    std::vector<std::string> members;
+    for (const ClassProbability& p : prediction.prediction_set()) {
+      members.push_back(absl::StrFormat("%s %.4f", p.name(), p.probability()));
+    }
+    absl::StrAppendFormat(&text, "  set (%s, alpha %g): {%s}\n",
+                          prediction.set_score(), prediction.set_alpha(),
+                          absl::StrJoin(members, ", "));
   }
   return text;
 }

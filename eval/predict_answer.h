@@ -49,6 +49,9 @@ absl::StatusOr<Abstention> MeasureAbstention(const EvaluationReport& report,
                                              const std::string& report_path,
                                              double threshold);
 
+// What answering at confidence >= threshold did on `scaled`, exactly.
+Abstention CountAbstention(const ScaledConfidences& scaled, double threshold);
+
 // One line saying what `threshold` gave on `report`'s split, e.g.
 // "--abstain_below=0.9 on the 10000 test images of R: answered 8123
 // (coverage 0.8123), risk 0.0211 (171 wrong), abstained on 1877".
@@ -64,11 +67,17 @@ Prediction MakePrediction(const std::string& file,
                           double temperature,
                           std::optional<double> abstain_below);
 
+// Records `members` (most probable first) as the prediction set built by
+// `rule`'s score at its alpha.
+void AddPredictionSet(const std::vector<ClassScore>& members,
+                      const ConformalResult& rule, Prediction* prediction);
+
 // One line of JSON without the line end. InvalidArgument naming the file
 // when a string in it is not UTF-8, which JSON cannot carry.
 absl::StatusOr<std::string> PredictionJson(const Prediction& prediction);
 
-// "FILE: ANSWER" then one line per class, each ending in a line end.
+// "FILE: ANSWER" then one line per class, then with a prediction set
+// "  set (SCORE, alpha A): {NAME P, ...}", each ending in a line end.
 std::string PredictionText(const Prediction& prediction);
 
 }  // namespace vit_moe::eval

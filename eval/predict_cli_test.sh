@@ -81,6 +81,28 @@ printf 'split: "test"\nnum_images: 5\ntemperature: 2\ncheckpoint_sha256: "%s"\n'
 run "old.textproto has no scaled_confidences \\(written by an older //eval:evaluate\\)" \
   --model="$model" --normalization="$n" --report="$work/old.textproto" --abstain_below=0.5 "$work/shirt.pgm"
 
+# --alpha, --conformal_score, --max_risk, --delta.
+for a in 0 1 1.5 nan x; do
+  run "--alpha=$a: expected a number strictly between 0 and 1" \
+    --model="$model" --normalization="$n" --report="$report" --alpha="$a" "$work/shirt.pgm"
+done
+run "--max_risk=0: expected a number strictly between 0 and 1" \
+  --model="$model" --normalization="$n" --report="$report" --max_risk=0 "$work/shirt.pgm"
+run "--delta=1: expected a number strictly between 0 and 1" \
+  --model="$model" --normalization="$n" --report="$report" --max_risk=0.01 --delta=1 "$work/shirt.pgm"
+run "unknown conformal score 'thr': expected lac, aps or raps" \
+  --model="$model" --normalization="$n" --report="$report" --alpha=0.1 --conformal_score=thr "$work/shirt.pgm"
+run "--max_risk and --alpha need --report" --model="$model" --normalization="$n" --alpha=0.1 "$work/shirt.pgm"
+run "--max_risk and --alpha need --report" --model="$model" --normalization="$n" --max_risk=0.01 "$work/shirt.pgm"
+run "--max_risk and --abstain_below exclude each other" \
+  --model="$model" --normalization="$n" --report="$report" --max_risk=0.01 --abstain_below=0.5 "$work/shirt.pgm"
+run "has no raps sets at alpha 0.2 \(it has 0.1, 0.05, 0.01\)" \
+  --model="$model" --normalization="$n" --report="$report" --alpha=0.2 "$work/shirt.pgm"
+run "old.textproto has no conformal section" \
+  --model="$model" --normalization="$n" --report="$work/old.textproto" --alpha=0.1 "$work/shirt.pgm"
+run "old.textproto has no conformal section" \
+  --model="$model" --normalization="$n" --report="$work/old.textproto" --max_risk=0.01 "$work/shirt.pgm"
+
 # --roi and --roi_csv.
 for roi in 1,2,3 a,b,c,d 5,0,4,4 -1,0,3,3; do
   run "--roi=$roi: expected x1,y1,x2,y2" --model="$model" --normalization="$n" --roi="$roi" "$work/shirt.pgm"
@@ -112,7 +134,7 @@ run "not UTF-8" --model="$model" --normalization="$n" --format=json "$work/latin
 
 succeeds "$predict" --model="$model" --normalization="$n" --manifest="$manifest" "$work/shirt.pgm"
 help=$("$predict" --help 2>&1)
-for flag in report abstain_below format roi roi_csv device precision; do
+for flag in report abstain_below alpha conformal_score max_risk delta format roi roi_csv device precision; do
   grep -q -- "^  --$flag " <<<"$help" || fail "--help does not list --$flag"
 done
 
@@ -146,7 +168,9 @@ files = [os.path.join(sys.argv[3], f) for f in sorted(os.listdir(sys.argv[3]))]
 assert [p["file"] for p in plain] == files, [p["file"] for p in plain]
 assert [p["file"] for p in scaled] == files
 for a, b in zip(plain, scaled):
-    assert set(a) == {"file", "answer", "abstained", "top_k", "temperature"}, a
+    assert set(a) == {"file", "answer", "abstained", "top_k", "temperature",
+                      "prediction_set", "set_score", "set_alpha"}, a
+    assert a["prediction_set"] == [] and a["set_score"] == "", a
     assert a["temperature"] == 1 and a["abstained"] is False
     t = b["temperature"]
     assert t > 0 and abs(t - 1) > 1e-3, t
@@ -179,6 +203,64 @@ grep -Eq "^--abstain_below=0.95 on the 10000 test images of $report: answered [0
 predict_to abstain_text --report="$report" --abstain_below=0.95 "$work/test"
 [[ $(grep -c ': abstain (top-1 ' "$out/abstain_text.out") == $(grep -c '"abstained":true' "$out/abstain.out") ]] ||
   fail "text and JSON abstain on different images: $(head -20 "$out/abstain_text.out")"
+
+# Prediction sets at alpha 0.05 for each score: a class is in an image's set
+# exactly when its score (recomputed here from the 10 probabilities) is at
+# most the threshold the stderr line states; sets list the most probable
+# first; the text form lists the same classes.
+for score in lac aps raps; do
+  predict_to "set_$score" --format=json --report="$report" --alpha=0.05 --conformal_score=$score "$work/test"
+  predict_to "set_${score}_text" --report="$report" --alpha=0.05 --conformal_score=$score "$work/test"
+  grep -Eq "^--alpha=0.05 $score sets: threshold [0-9.e-]+ fitted on 5000 calibration images of $report; coverage of new exchangeable images follows a law with mean 0\.9[0-9]+, 99% interval \[0\.9[0-9]+, 0\.9[0-9]+\]; on its 5000 conformal test images: coverage 0\.9[0-9]+, mean set size [0-9.]+$" "$out/set_$score.err" ||
+    fail "no set line for $score: $(cat "$out/set_$score.err")"
+  python3 - "$out/set_$score.out" "$out/set_$score.err" "$out/set_${score}_text.out" $score <<'PY' || fail "set checks failed for $score"
+import json, re, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+q = float(re.search(r"threshold ([0-9.e-]+)", open(sys.argv[2]).read()).group(1))
+text = open(sys.argv[3]).read()
+score = sys.argv[4]
+assert len(rows) == 12
+for r in rows:
+    assert r["set_score"] == score and r["set_alpha"] == 0.05, r
+    ranked = r["top_k"]  # all 10 classes, most probable first
+    scores, mass = {}, 0.0
+    for rank, c in enumerate(ranked, 1):
+        if score == "lac":
+            scores[c["label"]] = 1 - c["probability"]
+        elif score == "aps":
+            scores[c["label"]] = mass
+        else:
+            scores[c["label"]] = mass + 0.01 * max(0, rank - 5)
+        mass += c["probability"]
+    got = [c["label"] for c in r["prediction_set"]]
+    probs = [c["probability"] for c in r["prediction_set"]]
+    assert probs == sorted(probs, reverse=True), r
+    if score != "lac":
+        assert got and got[0] == ranked[0]["label"], r
+    # The threshold is printed to 6 digits: skip classes within 1e-5 of it.
+    for label, s in scores.items():
+        if abs(s - q) < 1e-5 * max(1, q):
+            continue
+        assert (label in got) == (s <= q), (label, s, q, got)
+    names = ", ".join("%s %.4f" % (c["name"], c["probability"]) for c in r["prediction_set"])
+    assert "  set (%s, alpha 0.05): {%s}\n" % (score, names) in text, names
+PY
+done
+
+# --max_risk: the threshold chosen on the calibration images is applied
+# (abstain exactly below it) and its expected coverage stated.
+predict_to risk --format=json --report="$report" --max_risk=0.01 --delta=0.1 "$work/test"
+grep -Eq "^--max_risk=0.01 --delta=0.1 on the 5000 calibration images of $report \(Learn then Test, binomial tests\): answer at confidence >= 0\.[0-9]+; expected coverage 0\.[0-9]{4} \(95% Wilson \[0\.[0-9]{4}, 0\.[0-9]{4}\]; [0-9]+ answered, [0-9]+ wrong, risk bound 0\.00[0-9]+\); on the 5000 conformal test images: coverage 0\.[0-9]{4}, risk 0\.0[0-9]+ \([0-9]+ wrong of [0-9]+ answered\)$" "$out/risk.err" ||
+  fail "no --max_risk line: $(cat "$out/risk.err")"
+python3 - "$out/risk.out" "$out/risk.err" <<'PY' || fail "--max_risk abstention checks failed"
+import json, re, sys
+t = float(re.search(r"confidence >= ([0-9.e-]+);", open(sys.argv[2]).read()).group(1))
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    p = r["top_k"][0]["probability"]
+    if abs(p - t) > 1e-6:
+        assert r["abstained"] == (p < t), (p, t, r["abstained"])
+PY
 
 # The coverage and risk come from the report's own list: 5 images, 0.7
 # keeps 3 of them with 1 wrong.

@@ -8,6 +8,7 @@
 //     --report=run/evaluation/evaluation.pb --abstain_below=0.8
 //     sign1.ppm photo.jpg folder_of_images/
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include "eval/metrics.h"
 #include "eval/predict.h"
 #include "eval/predict_answer.h"
+#include "eval/predict_sets.h"
 #include "glog/logging.h"
 #include "model/checkpoint.h"
 #include "model/precision.h"
@@ -50,6 +52,19 @@ ABSL_FLAG(std::string, abstain_below, "",
           "Answer \"abstain\" for an image whose top-1 probability (after "
           "the temperature) is below this confidence, 0 < P < 1. Needs "
           "--report, and prints what P gave on the report's split.");
+ABSL_FLAG(std::string, alpha, "",
+          "Print each image's split-conformal prediction set at this alpha "
+          "(0 < A < 1), one the report was evaluated at: it holds the true "
+          "class with probability >= 1 - A. Needs --report.");
+ABSL_FLAG(std::string, conformal_score, "raps",
+          "Score of the --alpha sets: lac, aps or raps.");
+ABSL_FLAG(std::string, max_risk, "",
+          "Abstain below the confidence threshold chosen on the report's "
+          "conformal calibration images so that the error rate among "
+          "answered images is at most R with probability 1 - --delta "
+          "(0 < R < 1). Needs --report; excludes --abstain_below.");
+ABSL_FLAG(std::string, delta, "0.1",
+          "--max_risk's allowed chance that the guarantee fails, 0 < D < 1.");
 ABSL_FLAG(std::string, format, "text",
           "text, or json: one JSON object per image and line on stdout.");
 ABSL_FLAG(std::string, roi, "",
@@ -70,17 +85,30 @@ namespace {
 // thousands of images (their decoded pixels are small).
 constexpr int64_t kBatchSize = 256;
 
-// The temperature the answers use and the lines that say where it and the
-// abstention's coverage and risk come from.
+// What the answers are asked to guarantee: an abstention threshold given
+// or to be chosen for a risk, prediction sets at an alpha.
+struct Guarantees {
+  std::optional<double> abstain_below;
+  std::optional<double> max_risk;
+  double delta = 0.1;
+  std::optional<double> alpha;
+  ConformalScore score = ConformalScore::kRaps;
+};
+
+// The temperature the answers use, the abstention threshold and set rule
+// they apply, and the lines that say where each comes from.
 struct Calibration {
   double temperature = 1;
+  std::optional<double> abstain_below;
+  std::optional<SetRule> sets;
   std::vector<std::string> notes;
 };
 
 absl::StatusOr<Calibration> ReadCalibration(const std::string& report_path,
                                             const std::string& model_path,
-                                            std::optional<double> abstain_below,
+                                            const Guarantees& asked,
                                             const std::string& precision) {
+  const std::optional<double> abstain_below = asked.abstain_below;
   Calibration result;
   if (report_path.empty()) {
     result.notes.push_back(
@@ -108,6 +136,23 @@ absl::StatusOr<Calibration> ReadCalibration(const std::string& report_path,
                       "; this run computes in ", precision, ")");
     }
     result.notes.push_back(std::move(note));
+  }
+  result.abstain_below = abstain_below;
+  if (asked.max_risk.has_value()) {
+    ASSIGN_OR_RETURN(
+        const RiskControlledAbstention choice,
+        ReportRiskControl(report, report_path, *asked.max_risk, asked.delta));
+    result.notes.push_back(DescribeRiskControl(
+        choice, *asked.max_risk, asked.delta, report, report_path));
+    // No certified threshold: every confidence is below infinity.
+    result.abstain_below = choice.found
+                               ? choice.threshold
+                               : std::numeric_limits<double>::infinity();
+  }
+  if (asked.alpha.has_value()) {
+    ASSIGN_OR_RETURN(result.sets, ReportSetRule(report, report_path,
+                                                asked.score, *asked.alpha));
+    result.notes.push_back(DescribeSetRule(*result.sets, report, report_path));
   }
   return result;
 }
@@ -169,6 +214,29 @@ absl::Status Run(const std::vector<std::string>& arguments) {
           "from the evaluated split");
     }
   }
+  Guarantees asked;
+  asked.abstain_below = abstain_below;
+  if (const std::string flag = absl::GetFlag(FLAGS_max_risk); !flag.empty()) {
+    ASSIGN_OR_RETURN(asked.max_risk, ParseOpenUnitFlag("max_risk", flag));
+    ASSIGN_OR_RETURN(asked.delta,
+                     ParseOpenUnitFlag("delta", absl::GetFlag(FLAGS_delta)));
+    if (abstain_below.has_value()) {
+      return absl::InvalidArgumentError(
+          "--max_risk and --abstain_below exclude each other: a threshold "
+          "chosen for a risk, or one given");
+    }
+  }
+  if (const std::string flag = absl::GetFlag(FLAGS_alpha); !flag.empty()) {
+    ASSIGN_OR_RETURN(asked.alpha, ParseOpenUnitFlag("alpha", flag));
+    ASSIGN_OR_RETURN(asked.score,
+                     ParseConformalScore(absl::GetFlag(FLAGS_conformal_score)));
+  }
+  if ((asked.max_risk.has_value() || asked.alpha.has_value()) &&
+      report_path.empty()) {
+    return absl::InvalidArgumentError(
+        "--max_risk and --alpha need --report: their thresholds come from "
+        "the evaluation's conformal calibration images");
+  }
   std::optional<Roi> roi;
   if (const std::string flag = absl::GetFlag(FLAGS_roi); !flag.empty()) {
     if (!roi_csv_path.empty()) {
@@ -214,7 +282,7 @@ absl::Status Run(const std::vector<std::string>& arguments) {
   // Everything said about the answers, checked before any image is read.
   ASSIGN_OR_RETURN(
       const Calibration calibration,
-      ReadCalibration(report_path, model_path, abstain_below, precision.name));
+      ReadCalibration(report_path, model_path, asked, precision.name));
   ASSIGN_OR_RETURN(const std::vector<std::string> images,
                    ListImageArguments(arguments));
   ASSIGN_OR_RETURN(const torch::Tensor pixels,
@@ -231,12 +299,21 @@ absl::Status Run(const std::vector<std::string>& arguments) {
       model::AutocastScope autocast(precision.bf16, device);
       logits = net->forward(x).logits.to(torch::kFloat32);
     }
+    const torch::Tensor probabilities =
+        TemperatureSoftmax(logits, calibration.temperature);
     const auto top =
-        TopClasses(TemperatureSoftmax(logits, calibration.temperature), names,
-                   absl::GetFlag(FLAGS_top_k));
+        TopClasses(probabilities, names, absl::GetFlag(FLAGS_top_k));
     for (size_t i = 0; i < top.size(); ++i) {
-      predictions.push_back(MakePrediction(
-          images[start + i], top[i], calibration.temperature, abstain_below));
+      predictions.push_back(MakePrediction(images[start + i], top[i],
+                                           calibration.temperature,
+                                           calibration.abstain_below));
+    }
+    if (calibration.sets.has_value()) {
+      const auto sets = SetMembers(probabilities, *calibration.sets, names);
+      for (size_t i = 0; i < sets.size(); ++i) {
+        AddPredictionSet(sets[i], calibration.sets->result,
+                         &predictions[start + i]);
+      }
     }
   }
   // Rendered in full before printing, so a refusal prints no partial output.
@@ -263,7 +340,8 @@ int main(int argc, char** argv) {
       "Classifies image files (PPM, PNG, JPEG), or every image file in a "
       "folder, with a trained model.\n"
       "usage: predict --model=M --normalization=N [--manifest=S] "
-      "[--report=R [--abstain_below=P]] IMAGE_OR_FOLDER...",
+      "[--report=R [--abstain_below=P | --max_risk=R [--delta=D]] "
+      "[--alpha=A [--conformal_score=S]]] IMAGE_OR_FOLDER...",
       [](const std::vector<std::string>& arguments) -> absl::StatusOr<int> {
         std::vector<std::string> paths;
         for (const std::string& argument : arguments) {

@@ -11,6 +11,7 @@
 #include "common/atomic_file.h"
 #include "common/plot.h"
 #include "common/status_macros.h"
+#include "eval/coverage_markdown.h"
 
 namespace vit_moe::eval {
 namespace {
@@ -77,14 +78,22 @@ void Headline(const EvaluationReport& r, std::string* md) {
   auto row = [&](const std::string& name, const std::string& value) {
     absl::StrAppend(md, "| ", name, " | ", value, " |\n");
   };
-  row("top-1 accuracy", Percent(r.top1_accuracy()));
+  const bool ci = r.has_intervals();
+  const IntervalStatistics& intervals = r.intervals();
+  row("top-1 accuracy",
+      absl::StrCat(Percent(r.top1_accuracy()),
+                   IntervalSuffix(intervals.top1_accuracy(), ci, true)));
   row("top-5 accuracy", Percent(r.top5_accuracy()));
   row("NLL (nats)", absl::StrFormat("%.4f", r.nll()));
-  row("ECE (15 bins)", absl::StrFormat("%.4f", r.calibration().ece()));
+  row("ECE (15 bins)",
+      absl::StrCat(absl::StrFormat("%.4f", r.calibration().ece()),
+                   IntervalSuffix(intervals.ece(), ci, false)));
   if (r.has_calibration_scaled()) {
     row(absl::StrFormat("ECE after temperature scaling (T = %.3f)",
                         r.temperature()),
-        absl::StrFormat("%.4f", r.calibration_scaled().ece()));
+        absl::StrCat(absl::StrFormat("%.4f", r.calibration_scaled().ece()),
+                     IntervalSuffix(intervals.ece_scaled(),
+                                    ci && intervals.has_ece_scaled(), false)));
     row("NLL after temperature scaling",
         absl::StrFormat("%.4f", r.calibration_scaled().nll()));
   }
@@ -125,6 +134,16 @@ std::string RenderMarkdown(const EvaluationReport& r,
                   "- manifest SHA-256: `", r.manifest_sha256(), "`\n",
                   "- normalization SHA-256: `", r.normalization_sha256(),
                   "`\n\n## Summary\n\n");
+  if (r.has_intervals()) {
+    absl::StrAppend(
+        &md,
+        absl::StrFormat("Brackets: %.0f%% confidence intervals (Wilson for "
+                        "shares, a %d-resample bootstrap with seed %d for "
+                        "ECE).\n\n",
+                        100 * r.intervals().level(),
+                        r.intervals().bootstrap_resamples(),
+                        r.intervals().bootstrap_seed()));
+  }
   Headline(r, &md);
 
   if (NumClasses(r) > 0) {
@@ -132,10 +151,17 @@ std::string RenderMarkdown(const EvaluationReport& r,
                     "\n## Per-class metrics\n\n"
                     "| class | support | precision | recall | F1 |\n"
                     "|---|---:|---:|---:|---:|\n");
-    for (const ClassMetrics& c : r.per_class()) {
-      absl::StrAppend(&md, absl::StrFormat("| %s | %d | %.4f | %.4f | %.4f |\n",
-                                           Cell(c.name()), c.support(),
-                                           c.precision(), c.recall(), c.f1()));
+    for (int i = 0; i < NumClasses(r); ++i) {
+      const ClassMetrics& c = r.per_class(i);
+      const bool ci = i < r.intervals().class_recall_size();
+      absl::StrAppend(
+          &md, absl::StrFormat("| %s | %d | %.4f | %.4f%s | %.4f |\n",
+                               Cell(c.name()), c.support(), c.precision(),
+                               c.recall(),
+                               IntervalSuffix(ci ? r.intervals().class_recall(i)
+                                                 : IntervalEstimate(),
+                                              ci, false),
+                               c.f1()));
     }
     absl::StrAppend(&md, "\n![per-class metrics](", figures,
                     "/per_class.png)\n\n### Confusion matrix\n\n"
@@ -167,6 +193,8 @@ std::string RenderMarkdown(const EvaluationReport& r,
                         r.aurc(), 1 - r.top1_accuracy()),
         "![risk-coverage](", figures, "/risk_coverage.png)\n");
   }
+
+  absl::StrAppend(&md, RenderConformalMarkdown(r));
 
   const auto table = CorruptionTable(r);
   if (!table.empty()) {

@@ -238,10 +238,20 @@ pipeline_evaluation = rule(
 def _gate_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".txt")
     report = ctx.files.evaluation[0]
+    inputs = [report, ctx.file.thresholds]
+    baseline = []
+    if ctx.file.baseline:
+        baseline = ["--baseline=" + ctx.file.baseline.path]
+        inputs.append(ctx.file.baseline)
     ctx.actions.run_shell(
-        command = '"$1" --report="$2/evaluation.pb" --thresholds="$3" > "$4.tmp" 2>&1 && mv "$4.tmp" "$4" || { cat "$4.tmp"; exit 1; }',
-        arguments = [ctx.executable._gate.path, report.path, ctx.file.thresholds.path, out.path],
-        inputs = [report, ctx.file.thresholds],
+        command = 'out="$1"; shift; "$@" > "$out.tmp" 2>&1 && mv "$out.tmp" "$out" || { cat "$out.tmp"; exit 1; }',
+        arguments = [
+            out.path,
+            ctx.executable._gate.path,
+            "--report=%s/evaluation.pb" % report.path,
+            "--thresholds=" + ctx.file.thresholds.path,
+        ] + baseline,
+        inputs = inputs,
         tools = [ctx.attr._gate[DefaultInfo].files_to_run],
         outputs = [out],
         mnemonic = "AccuracyGate",
@@ -255,9 +265,57 @@ pipeline_gate = rule(
     attrs = {
         "evaluation": attr.label(mandatory = True),
         "thresholds": attr.label(allow_single_file = [".textproto"], mandatory = True),
+        "baseline": attr.label(
+            allow_single_file = True,
+            doc = "A report (baseline.textproto of an earlier evaluation) " +
+                  "the model is compared with image by image (--baseline).",
+        ),
         "_gate": attr.label(default = "//eval:gate", executable = True, cfg = "target"),
     },
 )
+
+def _seed_summary_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".md")
+    reports = ["%s/evaluation.pb" % e.path for e in ctx.files.evaluations]
+    ctx.actions.run(
+        executable = ctx.executable._summary,
+        arguments = ["--out=" + out.path] + reports,
+        inputs = ctx.files.evaluations,
+        outputs = [out],
+        mnemonic = "SeedSummary",
+        progress_message = "Summarising %d seeds of %s" % (len(reports), ctx.label),
+    )
+    return _outputs(ctx, out)
+
+pipeline_seed_summary = rule(
+    implementation = _seed_summary_impl,
+    doc = "Runs //eval:seed_summary: mean and standard deviation of every " +
+          "headline metric over evaluations of one recipe with several seeds.",
+    attrs = {
+        "evaluations": attr.label_list(mandatory = True),
+        "_summary": attr.label(default = "//eval:seed_summary", executable = True, cfg = "target"),
+    },
+)
+
+def _train_and_evaluate(name, run, train_config, train_flags, train_processes, eval_flags):
+    """RUN_training and RUN_evaluation on the data of chain `name`."""
+    pipeline_training(
+        tags = ["manual"],
+        name = run + "_training",
+        config = train_config,
+        dataset = name + "_data",
+        normalization = name + "_normalization",
+        flags = train_flags,
+        processes = train_processes,
+    )
+    pipeline_evaluation(
+        tags = ["manual"],
+        name = run + "_evaluation",
+        training = run + "_training",
+        dataset = name + "_data",
+        normalization = name + "_normalization",
+        flags = eval_flags,
+    )
 
 def vit_moe_pipeline(
         name,
@@ -269,13 +327,24 @@ def vit_moe_pipeline(
         import_flags = [],
         train_flags = [],
         train_processes = 1,
-        eval_flags = []):
+        eval_flags = [],
+        baseline = None,
+        baseline_thresholds = None,
+        extra_seeds = []):
     """download (or import) -> normalize -> train -> evaluate -> gate, as `name`.
 
     The data comes from `dataset` (a published set: fashion_mnist, cifar10,
     gtsrb; `local_files` read instead of downloading) or from `images`, an
     image folder of your own imported by //data:import with `import_flags`.
     `train_processes` > 1 trains data-parallel in that many local processes.
+    `baseline` with `baseline_thresholds`: a second gate, NAME_baseline_gate,
+    compares the model image by image with that report (//eval:gate
+    --baseline; those thresholds set the margin and significance).
+    `extra_seeds`: the same recipe trained again with each of these seeds
+    (`--set=seed=S`) and evaluated alike, as NAME_seedS_training and
+    NAME_seedS_evaluation; NAME_seeds.md (target NAME_seeds) gives the mean
+    and standard deviation of every headline metric over the config's own
+    seed and these.
 
     Every target is tagged manual: `bazel build //...` must not start an
     hour of training or a download; name the chain to run it.
@@ -287,26 +356,37 @@ def vit_moe_pipeline(
     else:
         pipeline_dataset(name = name + "_data", dataset = dataset, local_files = local_files, tags = ["manual"])
     pipeline_normalization(name = name + "_normalization", dataset = name + "_data", tags = ["manual"])
-    pipeline_training(
-        tags = ["manual"],
-        name = name + "_training",
-        config = train_config,
-        dataset = name + "_data",
-        normalization = name + "_normalization",
-        flags = train_flags,
-        processes = train_processes,
-    )
-    pipeline_evaluation(
-        tags = ["manual"],
-        name = name + "_evaluation",
-        training = name + "_training",
-        dataset = name + "_data",
-        normalization = name + "_normalization",
-        flags = eval_flags,
-    )
+    _train_and_evaluate(name, name, train_config, train_flags, train_processes, eval_flags)
     pipeline_gate(name = name + "_gate", evaluation = name + "_evaluation", thresholds = thresholds, tags = ["manual"])
+    if (baseline == None) != (baseline_thresholds == None):
+        fail("vit_moe_pipeline %s: give baseline and baseline_thresholds together" % name)
+    gates = [name + "_gate"]
+    if baseline:
+        pipeline_gate(
+            name = name + "_baseline_gate",
+            evaluation = name + "_evaluation",
+            thresholds = baseline_thresholds,
+            baseline = baseline,
+            tags = ["manual"],
+        )
+        gates.append(name + "_baseline_gate")
+    for seed in extra_seeds:
+        _train_and_evaluate(
+            name,
+            "%s_seed%d" % (name, seed),
+            train_config,
+            train_flags + ["--set=seed=%d" % seed],
+            train_processes,
+            eval_flags,
+        )
+    if extra_seeds:
+        pipeline_seed_summary(
+            name = name + "_seeds",
+            evaluations = [name + "_evaluation"] + ["%s_seed%d_evaluation" % (name, s) for s in extra_seeds],
+            tags = ["manual"],
+        )
     native.filegroup(
         name = name,
         tags = ["manual"],
-        srcs = [name + "_gate", name + "_evaluation", name + "_training"],
+        srcs = gates + [name + "_evaluation", name + "_training"],
     )
