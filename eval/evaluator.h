@@ -10,7 +10,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "eval/adversarial_evaluation.h"
 #include "eval/evaluation.pb.h"
+#include "eval/ood_evaluation.h"
 #include "model/precision.h"
 
 namespace vit_moe::eval {
@@ -34,12 +36,19 @@ struct EvaluateOptions {
   // The autocast of every forward pass (model/precision.h); the report
   // records what ran.
   model::PrecisionChoice precision;
+  // Out-of-distribution detection (ood.images 0 = skip), its thresholds
+  // fixed on `temperature_split`.
+  OodOptions ood;
+  // Adversarial robustness (adversarial.images 0 = skip).
+  AdversarialOptions adversarial;
 };
 
 // Errors a user can cause (missing files, a model trained for another
 // image size or class count, a normalization computed for another
-// manifest) return InvalidArgument / NotFound / FailedPrecondition naming
-// the file. Progress goes to the INFO log.
+// manifest, an OOD store of another image shape, an adversarial subset
+// larger than the split or a negative epsilon) return InvalidArgument /
+// NotFound / FailedPrecondition naming the file or flag, before any work.
+// Progress goes to the INFO log.
 absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options);
 
 }  // namespace vit_moe::eval

@@ -11,6 +11,7 @@
 #include "common/atomic_file.h"
 #include "common/plot.h"
 #include "common/status_macros.h"
+#include "eval/report_ood_adversarial.h"
 
 namespace vit_moe::eval {
 namespace {
@@ -225,6 +226,7 @@ std::string RenderMarkdown(const EvaluationReport& r,
             l.device(), l.threads(), l.batch1_p50_ms(), l.batch1_p95_ms(),
             l.batch_size(), l.images_per_second()));
   }
+  AppendOodAndAdversarialMarkdown(r, figures, &md);
   return md;
 }
 
@@ -337,6 +339,7 @@ absl::StatusOr<std::vector<std::string>> WriteReport(
           names, expert_names, options));
     }
   }
+  RETURN_IF_ERROR(PlotOodAndAdversarial(r, figures, &written));
   RETURN_IF_ERROR(
       WriteFileAtomically(written.front(), RenderMarkdown(r, "figures")));
   return written;
