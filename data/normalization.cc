@@ -14,7 +14,13 @@ namespace vit_moe::data {
 torch::Tensor NormalizeImages(const torch::Tensor& images,
                               const Normalization& norm) {
   CHECK_EQ(images.dim(), 4) << "images must be [B, C, H, W]";
-  const int64_t channels = images.size(1);
+  return NormalizePixels(images.to(torch::kFloat32).div_(255.0f), norm);
+}
+
+torch::Tensor NormalizePixels(const torch::Tensor& pixels,
+                              const Normalization& norm) {
+  CHECK_EQ(pixels.dim(), 4) << "pixels must be [B, C, H, W]";
+  const int64_t channels = pixels.size(1);
   CHECK_EQ(channels, norm.mean_size());
   CHECK_EQ(channels, norm.std_size());
   std::vector<float> mean(norm.mean().begin(), norm.mean().end());
@@ -24,9 +30,8 @@ torch::Tensor NormalizeImages(const torch::Tensor& images,
   torch::Tensor mean_t =
       torch::tensor(mean).view({1, channels, 1, 1});  // [1, C, 1, 1]
   torch::Tensor scale_t =
-      torch::tensor(inverse_std).view({1, channels, 1, 1});   // [1, C, 1, 1]
-  torch::Tensor x = images.to(torch::kFloat32).div_(255.0f);  // [B, C, H, W]
-  return x.sub_(mean_t.to(x.device())).mul_(scale_t.to(x.device()));
+      torch::tensor(inverse_std).view({1, channels, 1, 1});  // [1, C, 1, 1]
+  return (pixels - mean_t.to(pixels.device())) * scale_t.to(pixels.device());
 }
 
 absl::StatusOr<Normalization> ReadNormalization(const std::string& path) {

@@ -21,6 +21,12 @@ namespace vit_moe::data {
 torch::Tensor NormalizeImages(const torch::Tensor& images,
                               const Normalization& norm);
 
+// float32 pixels in [0, 1] [B,C,H,W] -> (p - mean[c]) / std[c], the same
+// arithmetic as NormalizeImages (equal bits for p = x/255), out of place so
+// that gradients flow back to the pixels (adversarial attacks).
+torch::Tensor NormalizePixels(const torch::Tensor& pixels,
+                              const Normalization& norm);
+
 // Reads a binary Normalization proto and checks it (channels 1 or 3, mean
 // and std of equal length, std > 0); errors name the file.
 absl::StatusOr<Normalization> ReadNormalization(const std::string& path);

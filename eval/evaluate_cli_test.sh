@@ -7,6 +7,7 @@ store="$2"
 normalization="$3"
 training="$4"
 source "$5"
+import="$6"
 
 work=$(fresh_workdir)
 copy_of "$store" "$work/store"
@@ -16,7 +17,8 @@ m="$work/store/manifest.pb"
 n="$work/normalization.pb"
 model="$work/best_model.pt"
 out="$work/eval"
-quick=(--limit_images=64 --corruption_images=0 --latency_runs=0 --temperature_split= --conformal_alphas=0.1)
+quick=(--limit_images=64 --corruption_images=0 --latency_runs=0 --temperature_split= --conformal_alphas=0.1
+  --ood_images=0 --adversarial_images=0)
 run() { refuses 2 "$1" "$work" -- "$evaluate" "${@:2}"; }
 
 # Outputs that are inputs.
@@ -40,6 +42,15 @@ run "--conformal_alphas: alpha 0.01 needs at least 99 calibration images \(n >= 
 run "--conformal_calibration_fraction must be in \(0, 1\)" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --conformal_calibration_fraction=1
 run "--raps_k_reg and --raps_lambda must not be negative" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --raps_lambda=-1
 run "--bootstrap_resamples must be at least 1" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --bootstrap_resamples=0
+run "adversarial_linf_epsilons: epsilon -0.1 is below 0" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" --adversarial_linf_epsilons=0.1,-0.1
+run "adversarial_l2_epsilons: 'x' is not a number" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" --adversarial_l2_epsilons=x
+run "ood_images" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" --ood_images=-1
+# A subset larger than the (limited) split; an OOD store of 8x8 images.
+run "adversarial_images=65 must be in 0..64" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --adversarial_images=65
+make_image_folder "$work/small_images"
+"$import" --from="$work/small_images" --out_dir="$work/small" --side=8 --channels=1 >/dev/null 2>&1 ||
+  fail "could not import the 8x8 store"
+run "ood_manifest .*small/manifest.pb stores 8x8x1 images but the model expects 28x28x1" --model="$model" --manifest="$m" --normalization="$n" --out_dir="$out" "${quick[@]}" --ood_images=10 --ood_manifest="$work/small/manifest.pb"
 # Artifacts that do not belong together: a normalization of another store,
 # one with three channels for a grey model.
 printf '\x0a\x08\x00\x00\x00\x00\x00\x00\xe0\x3f\x12\x08\x00\x00\x00\x00\x00\x00\xd0\x3f\x18\x03\x22\x04abcd' > "$work/other.pb"
@@ -71,4 +82,12 @@ grep -q "## Prediction sets (split conformal)" "$good/eval/report.md" ||
   fail "report.md has no prediction sets section"
 grep -Eq "^\| top-1 accuracy \| [0-9.]+% \[[0-9.]+, [0-9.]+\]% \|" "$good/eval/report.md" ||
   fail "report.md has no interval beside top-1: $(grep top-1 "$good/eval/report.md")"
+# OOD detection and a few attacks on a small subset.
+succeeds "$evaluate" --model="$training/best_model.pt" --manifest="$store/manifest.pb" \
+  --normalization="$normalization" --out_dir="$good/safety" --limit_images=200 \
+  --corruption_images=0 --latency_runs=0 --ood_images=50 --ood_fit_images=200 \
+  --adversarial_images=8 --adversarial_linf_epsilons=2/255 --adversarial_l2_epsilons= \
+  --pgd_steps=2 --apgd_iterations=4 --square_queries=4
+grep -q "## Out-of-distribution detection" "$good/safety/report.md" || fail "no OOD section"
+grep -q "## Adversarial robustness" "$good/safety/report.md" || fail "no adversarial section"
 finish

@@ -6,6 +6,7 @@
 //     --manifest=store/manifest.pb --normalization=store/normalization.pb
 //     --out_dir=run/evaluation
 #include <iostream>
+#include <limits>
 #include <memory>
 
 #include "absl/flags/flag.h"
@@ -63,6 +64,39 @@ ABSL_FLAG(double, raps_lambda, 0.01, "RAPS: penalty per rank beyond k_reg.");
 ABSL_FLAG(uint64_t, bootstrap_seed, 0, "Seed of the ECE bootstrap.");
 ABSL_FLAG(int32_t, bootstrap_resamples, 500,
           "Bootstrap resamples for the ECE's confidence interval.");
+ABSL_FLAG(int64_t, ood_images, 2000,
+          "Out-of-distribution images per source (noise, vflip, invert, "
+          "--ood_manifest): the first N of the split, or N noise images; 0 "
+          "skips OOD detection.");
+ABSL_FLAG(int64_t, ood_fit_images, 10000,
+          "Training images the Mahalanobis and KNN scores are fitted on (a "
+          "subset drawn with --ood_seed).");
+ABSL_FLAG(int32_t, ood_knn_k, 50, "Neighbour of the KNN score.");
+ABSL_FLAG(uint64_t, ood_seed, 0, "Seed of the noise source and fit subset.");
+ABSL_FLAG(std::string, ood_manifest, "",
+          "Another store (its manifest.pb) scored as an OOD source; it must "
+          "hold images of the model's size and channels.");
+ABSL_FLAG(std::string, ood_split, "test", "Split of --ood_manifest.");
+ABSL_FLAG(int64_t, adversarial_images, 500,
+          "Images attacked: a subset of the split drawn with "
+          "--adversarial_seed (0 skips the attacks; more than the split is "
+          "refused).");
+ABSL_FLAG(uint64_t, adversarial_seed, 0, "Seed of the subset and attacks.");
+ABSL_FLAG(std::string, adversarial_linf_epsilons, "1/255,2/255,4/255,8/255",
+          "L-inf budgets in pixel units (pixels in [0, 1]) for FGSM, PGD, "
+          "APGD-CE and Square: decimals or fractions, comma-separated.");
+ABSL_FLAG(std::string, adversarial_l2_epsilons, "0.1,0.25,0.5",
+          "L2 budgets in pixel units for PGD L2.");
+ABSL_FLAG(int32_t, pgd_steps, 10, "Steps of PGD (L-inf and L2).");
+ABSL_FLAG(double, pgd_linf_step_ratio, 0.25,
+          "PGD L-inf step size / epsilon (torchattacks: 2/255 at 8/255).");
+ABSL_FLAG(double, pgd_l2_step_ratio, 0.2,
+          "PGD L2 step size / epsilon (torchattacks: 0.2 at 1.0).");
+ABSL_FLAG(int32_t, apgd_iterations, 100,
+          "Iterations of APGD-CE (AutoAttack: 100).");
+ABSL_FLAG(int32_t, square_queries, 100, "Queries per image of Square.");
+ABSL_FLAG(double, square_p_init, 0.8,
+          "Square's initial share of the image a square covers.");
 ABSL_FLAG(std::string, device, "cpu", vit_moe::eval::kDeviceFlagHelp);
 ABSL_FLAG(std::string, precision, "float32",
           vit_moe::model::kPrecisionFlagHelp);
@@ -134,6 +168,38 @@ absl::Status Run() {
   options.coverage.bootstrap_seed = absl::GetFlag(FLAGS_bootstrap_seed);
   options.coverage.bootstrap_resamples =
       absl::GetFlag(FLAGS_bootstrap_resamples);
+  options.ood.images = absl::GetFlag(FLAGS_ood_images);
+  options.ood.fit_images = absl::GetFlag(FLAGS_ood_fit_images);
+  options.ood.knn_k = absl::GetFlag(FLAGS_ood_knn_k);
+  options.ood.seed = absl::GetFlag(FLAGS_ood_seed);
+  options.ood.manifest_path =
+      data::ResolveUserPath(absl::GetFlag(FLAGS_ood_manifest));
+  options.ood.split = absl::GetFlag(FLAGS_ood_split);
+  if (options.ood.images < 0 || options.ood.fit_images < 1 ||
+      options.ood.knn_k < 1) {
+    return absl::InvalidArgumentError(
+        "--ood_images must not be negative; --ood_fit_images and "
+        "--ood_knn_k must be at least 1");
+  }
+  AdversarialOptions& adversarial = options.adversarial;
+  adversarial.images = absl::GetFlag(FLAGS_adversarial_images);
+  adversarial.seed = absl::GetFlag(FLAGS_adversarial_seed);
+  ASSIGN_OR_RETURN(
+      adversarial.linf_epsilons,
+      ParseEpsilons("--adversarial_linf_epsilons",
+                    absl::GetFlag(FLAGS_adversarial_linf_epsilons)));
+  ASSIGN_OR_RETURN(adversarial.l2_epsilons,
+                   ParseEpsilons("--adversarial_l2_epsilons",
+                                 absl::GetFlag(FLAGS_adversarial_l2_epsilons)));
+  adversarial.pgd_steps = absl::GetFlag(FLAGS_pgd_steps);
+  adversarial.pgd_linf_step_ratio = absl::GetFlag(FLAGS_pgd_linf_step_ratio);
+  adversarial.pgd_l2_step_ratio = absl::GetFlag(FLAGS_pgd_l2_step_ratio);
+  adversarial.apgd_iterations = absl::GetFlag(FLAGS_apgd_iterations);
+  adversarial.square_queries = absl::GetFlag(FLAGS_square_queries);
+  adversarial.square_p_init = absl::GetFlag(FLAGS_square_p_init);
+  // The subset's bound needs the split; the rest is checked now.
+  RETURN_IF_ERROR(ValidateAdversarialOptions(
+      adversarial, std::numeric_limits<int64_t>::max()));
   ASSIGN_OR_RETURN(options.device,
                    ParseDeviceFlag(absl::GetFlag(FLAGS_device)));
   ASSIGN_OR_RETURN(
@@ -166,6 +232,22 @@ absl::Status Run() {
     std::cout << ", mean corruption accuracy "
               << report.mean_corruption_accuracy();
   }
+  if (report.has_ood()) {
+    for (const OodResult& r : report.ood().results()) {
+      if (r.score() != "energy") continue;
+      std::cout << ", energy AUROC " << r.source() << " " << r.auroc();
+    }
+  }
+  if (report.has_adversarial()) {
+    for (const AdversarialRobustAccuracy& r : report.adversarial().robust()) {
+      std::cout << ", robust " << r.norm() << " " << r.epsilon() << " "
+                << r.accuracy();
+    }
+    for (const AdversarialMaskingCheck& c : report.adversarial().checks()) {
+      if (!c.passed())
+        std::cout << "\nGRADIENT MASKING: " << c.check() << ": " << c.detail();
+    }
+  }
   for (const ConformalResult& c : report.conformal().results()) {
     std::cout << "\nconformal " << c.score() << " alpha " << c.alpha()
               << ": coverage " << c.coverage() << ", mean set size "
@@ -184,7 +266,8 @@ int main(int argc, char** argv) {
   return vit_moe::RunStage(
       argc, argv,
       "Evaluates a trained model: accuracy, per-class metrics, calibration, "
-      "selective risk, corruption robustness, expert utilisation, latency.\n"
+      "selective risk, corruption robustness, out-of-distribution "
+      "detection, adversarial robustness, expert utilisation, latency.\n"
       "usage: evaluate --model=M --manifest=S --normalization=N --out_dir=D",
       vit_moe::eval::Run);
 }

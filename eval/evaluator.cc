@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "augment/batch_transforms.h"
@@ -18,9 +19,12 @@
 #include "data/loader.h"
 #include "data/normalization.h"
 #include "data/store.h"
+#include "eval/adversarial_evaluation.h"
 #include "eval/classify.h"
 #include "eval/corruptions.h"
 #include "eval/metrics.h"
+#include "eval/ood_evaluation.h"
+#include "eval/split_outputs.h"
 #include "eval/utilisation.h"
 #include "model/checkpoint.h"
 #include "model/precision.h"
@@ -53,63 +57,21 @@ absl::StatusOr<const data::SplitData*> NonEmptySplit(
   return *split;
 }
 
-struct Context {
-  model::ViTMoE model;
-  data::Normalization norm;
-  torch::Device device;
-  int64_t batch_size;
-  model::PrecisionChoice precision;
-};
-
 // One timed inference: normalization, the copy to the device and the
 // forward pass, as a deployed classifier runs them.
-void TimedForward(Context& ctx, const torch::Tensor& images_u8) {
+void TimedForward(EvaluationContext& ctx, const torch::Tensor& images_u8) {
   const torch::Tensor x =
       data::NormalizeImages(images_u8, ctx.norm).to(ctx.device);
   model::AutocastScope autocast(ctx.precision, ctx.device);
   ctx.model->forward(x);
 }
 
-// Logits [N, C] of the first `limit` images of a split (0 = all), in split
-// order. `transform` (e.g. a corruption) runs on the loader's thread;
-// `counter` receives the routing of every batch.
-torch::Tensor SplitLogits(Context& ctx, const data::SplitData& split,
-                          int64_t limit,
-                          std::function<data::Batch(data::Batch)> transform,
-                          UtilisationCounter* counter) {
-  data::LoaderOptions lo;
-  lo.batch_size = ctx.batch_size;
-  lo.shuffle = false;
-  lo.drop_last = false;
-  lo.limit_images = limit;
-  lo.prefetch_batches = data::PrefetchBatchesFor(
-      ctx.device.is_cuda(), torch::get_num_threads(), CoreCount());
-  data::BatchLoader loader(
-      split, lo, /*epoch=*/0,
-      augment::EvaluationTransform(ctx.norm, ctx.device.is_cuda(),
-                                   std::move(transform)));
-  std::vector<torch::Tensor> logits;
-  ClassifyBatches(ctx.model, loader, ctx.device, ctx.precision,
-                  [&](const data::Batch& batch, const torch::Tensor&,
-                      const model::ModelOutput& output) {
-                    logits.push_back(output.logits.to(torch::kCPU));
-                    if (counter != nullptr) {
-                      counter->Add(output.top_experts, batch.labels);
-                    }
-                  });
-  return torch::cat(logits, 0);
-}
-
-torch::Tensor FirstLabels(const data::SplitData& split, int64_t limit) {
-  const int64_t n = split.labels.size(0);
-  return split.labels.slice(0, 0, limit > 0 ? std::min(limit, n) : n);
-}
-
 void Synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize();
 }
 
-Latency MeasureLatency(Context& ctx, const data::SplitData& split, int runs) {
+Latency MeasureLatency(EvaluationContext& ctx, const data::SplitData& split,
+                       int runs) {
   // [N, H, W, C] -> [B, C, H, W], as the loader yields them.
   const int64_t n = split.images.size(0);
   const torch::Tensor one =
@@ -146,7 +108,7 @@ Latency MeasureLatency(Context& ctx, const data::SplitData& split, int runs) {
   return latency;
 }
 
-void AddCorruptions(Context& ctx, const data::SplitData& split,
+void AddCorruptions(EvaluationContext& ctx, const data::SplitData& split,
                     const torch::Tensor& clean_logits,
                     const EvaluateOptions& options, EvaluationReport* report) {
   const int64_t m = std::min(options.corruption_images, clean_logits.size(0));
@@ -164,7 +126,7 @@ void AddCorruptions(Context& ctx, const data::SplitData& split,
         return b;
       };
       const torch::Tensor logits =
-          SplitLogits(ctx, split, m, corrupt, /*counter=*/nullptr);
+          RunSplit(ctx, split, m, corrupt, /*counter=*/nullptr).logits;
       CorruptionResult* r = report->add_corruptions();
       r->set_corruption(CorruptionName(c));
       r->set_severity(s);
@@ -207,9 +169,22 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
   RETURN_IF_ERROR(data::CheckModelFitsStore(
       config.image_size(), config.in_channels(), config.num_classes(),
       {"--model", options.model_path}, store.manifest(), manifest_file));
+  std::optional<data::DatasetStore> ood_store;
+  if (options.ood.images > 0 && !options.ood.manifest_path.empty()) {
+    ASSIGN_OR_RETURN(ood_store,
+                     data::DatasetStore::Open(options.ood.manifest_path));
+    RETURN_IF_ERROR(CheckOodStore(*ood_store, options.ood, net->config()));
+  }
+  const int64_t split_images =
+      options.limit_images > 0
+          ? std::min(options.limit_images, split->labels.size(0))
+          : split->labels.size(0);
+  RETURN_IF_ERROR(
+      ValidateAdversarialOptions(options.adversarial, split_images));
   net->eval();
-  Context ctx{net, norm, options.device,
-              std::max<int64_t>(1, options.batch_size), options.precision};
+  EvaluationContext ctx{net, norm, options.device,
+                        std::max<int64_t>(1, options.batch_size),
+                        options.precision};
 
   EvaluationReport report;
   report.set_split(split->name);
@@ -231,8 +206,9 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
   const int64_t num_classes = store.num_classes();
   UtilisationCounter counter(num_classes,
                              std::max(1, net->config().moe().num_experts()));
-  const torch::Tensor logits =
-      SplitLogits(ctx, *split, options.limit_images, nullptr, &counter);
+  const SplitOutputs outputs =
+      RunSplit(ctx, *split, options.limit_images, nullptr, &counter);
+  const torch::Tensor& logits = outputs.logits;
   const torch::Tensor labels = FirstLabels(*split, options.limit_images);
   const int64_t n = labels.size(0);
   LOG(INFO) << "evaluated " << n << " " << split->name << " images in "
@@ -267,9 +243,11 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
 
   // Temperature fitted on held-out data, applied to the evaluated split.
   report.set_temperature(1.0);
+  SplitOutputs held_outputs;
   if (held_out != nullptr) {
-    const torch::Tensor held_logits =
-        SplitLogits(ctx, *held_out, options.limit_images, nullptr, nullptr);
+    held_outputs =
+        RunSplit(ctx, *held_out, options.limit_images, nullptr, nullptr);
+    const torch::Tensor& held_logits = held_outputs.logits;
     const torch::Tensor held_labels =
         FirstLabels(*held_out, options.limit_images);
     auto temperature = FitTemperature(held_logits, held_labels);
@@ -297,6 +275,29 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
 
   if (options.corruption_images > 0) {
     AddCorruptions(ctx, *split, logits, options, &report);
+  }
+  if (options.ood.images > 0) {
+    const data::SplitData* held_split = nullptr;
+    if (held_outputs.logits.defined()) {
+      ASSIGN_OR_RETURN(held_split, store.split(options.temperature_split));
+    }
+    ASSIGN_OR_RETURN(
+        *report.mutable_ood(),
+        MeasureOod(ctx, store, *split, outputs, held_split,
+                   held_split != nullptr ? &held_outputs : nullptr,
+                   ood_store ? &*ood_store : nullptr, options.ood));
+  }
+  if (options.adversarial.images > 0) {
+    ASSIGN_OR_RETURN(
+        *report.mutable_adversarial(),
+        MeasureModelRobustness(ctx, *split, logits, options.adversarial));
+    for (const AdversarialMaskingCheck& c : report.adversarial().checks()) {
+      if (!c.passed()) {
+        LOG(WARNING) << "gradient-masking check " << c.check()
+                     << " FAILED: " << c.detail()
+                     << "; the robust accuracies are not evidence";
+      }
+    }
   }
   if (options.latency_runs > 0) {
     *report.mutable_latency() =

@@ -11,7 +11,9 @@
 
 #include "absl/status/statusor.h"
 #include "eval/coverage_report.h"
+#include "eval/adversarial_evaluation.h"
 #include "eval/evaluation.pb.h"
+#include "eval/ood_evaluation.h"
 #include "model/precision.h"
 
 namespace vit_moe::eval {
@@ -37,12 +39,19 @@ struct EvaluateOptions {
   model::PrecisionChoice precision;
   // Confidence intervals, conformal sets, per-image correctness.
   CoverageOptions coverage;
+  // Out-of-distribution detection (ood.images 0 = skip), its thresholds
+  // fixed on `temperature_split`.
+  OodOptions ood;
+  // Adversarial robustness (adversarial.images 0 = skip).
+  AdversarialOptions adversarial;
 };
 
 // Errors a user can cause (missing files, a model trained for another
 // image size or class count, a normalization computed for another
-// manifest) return InvalidArgument / NotFound / FailedPrecondition naming
-// the file. Progress goes to the INFO log.
+// manifest, an OOD store of another image shape, an adversarial subset
+// larger than the split or a negative epsilon) return InvalidArgument /
+// NotFound / FailedPrecondition naming the file or flag, before any work.
+// Progress goes to the INFO log.
 absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options);
 
 }  // namespace vit_moe::eval

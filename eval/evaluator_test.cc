@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 
+#include "common/atomic_file.h"
 #include "common/proto_io.h"
 #include "data/normalization.h"
 #include "data/pack.h"
@@ -90,6 +92,9 @@ class EvaluatorTest : public ::testing::Test {
     o.latency_runs = 3;
     // 18 test images, 9 calibrating: enough for alpha 0.1 (n >= 9).
     o.coverage.alphas = {0.1};
+    // OodAndAdversarialEvidence runs these.
+    o.ood.images = 0;
+    o.adversarial.images = 0;
     return o;
   }
 
@@ -231,6 +236,113 @@ TEST_F(EvaluatorTest, RefusesAnAlphaTooSmallForTheCalibrationImages) {
   EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(report.status().message().find(
                 "alpha 0.05 needs at least 19 calibration images"),
+            std::string::npos)
+      << report.status();
+}
+
+TEST_F(EvaluatorTest, OodAndAdversarialEvidence) {
+  EvaluateOptions o = Options();
+  o.corruption_images = 0;
+  o.latency_runs = 0;
+  o.ood.images = 10;
+  o.ood.knn_k = 4;
+  o.ood.manifest_path = manifest_;  // the store itself as a fourth source
+  o.ood.split = "train";
+  o.adversarial.images = 6;
+  o.adversarial.linf_epsilons = {2.0 / 255, 8.0 / 255};
+  o.adversarial.l2_epsilons = {0.5};
+  o.adversarial.apgd_iterations = 10;
+  o.adversarial.square_queries = 20;
+  auto report = Evaluate(o);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const OodDetection& ood = report->ood();
+  EXPECT_EQ(ood.in_distribution_images(), 18);
+  EXPECT_EQ(ood.fit_images(), 15);  // the whole train split
+  EXPECT_EQ(ood.knn_k(), 4);
+  EXPECT_EQ(ood.threshold_split(), "validation");
+  EXPECT_EQ(ood.threshold_images(), 9);
+  ASSERT_EQ(ood.sources_size(), 4);
+  EXPECT_EQ(ood.sources(0).name(), "noise");
+  EXPECT_EQ(ood.sources(0).images(), 10);
+  EXPECT_EQ(ood.sources(3).name(), "store:FASHION_MNIST/train");
+  EXPECT_EQ(ood.sources(3).images(), 10);
+  ASSERT_EQ(ood.scores_size(), 6);  // router_entropy: the model has MoE
+  EXPECT_EQ(ood.scores(5).score(), "router_entropy");
+  ASSERT_EQ(ood.results_size(), 6 * 4);
+  for (const OodResult& r : ood.results()) {
+    EXPECT_GE(r.auroc(), 0);
+    EXPECT_LE(r.auroc(), 1);
+    EXPECT_TRUE(r.has_rejection_rate());
+    EXPECT_EQ(r.roc_fpr().size(), r.roc_tpr().size());
+  }
+  const AdversarialRobustness& adv = report->adversarial();
+  EXPECT_EQ(adv.images(), 6);
+  EXPECT_EQ(adv.attacks_size(), 2 * 4 + 1);
+  EXPECT_EQ(adv.robust_size(), 3);
+  ASSERT_EQ(adv.checks_size(), 4);
+  EXPECT_EQ(adv.checks(0).check(), "epsilon_zero_is_clean");
+  // The pixel path reproduces the evaluation's verdicts exactly.
+  EXPECT_TRUE(adv.checks(0).passed()) << adv.checks(0).detail();
+  EXPECT_GE(adv.routing_change_share(), 0);
+  EXPECT_LE(adv.routing_change_share(), 1);
+
+  auto again = Evaluate(o);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(SerializeDeterministic(report->ood()),
+            SerializeDeterministic(again->ood()));
+  EXPECT_EQ(SerializeDeterministic(report->adversarial()),
+            SerializeDeterministic(again->adversarial()));
+
+  auto written = WriteReport(*report, dir_ + "/safety");
+  ASSERT_TRUE(written.ok()) << written.status();
+  auto read = ReadFile(written->front());
+  ASSERT_TRUE(read.ok()) << read.status();
+  const std::string& md = *read;
+  for (const char* text :
+       {"## Out-of-distribution detection", "in-distribution positive",
+        "| energy | noise |", "## Adversarial robustness",
+        "Gradients and top-k routing", "figures/ood_roc_knn.png",
+        "figures/adversarial_linf.png"}) {
+    EXPECT_NE(md.find(text), std::string::npos) << text;
+  }
+  for (const std::string& f : *written) {
+    EXPECT_TRUE(std::filesystem::exists(f)) << f;
+  }
+}
+
+TEST_F(EvaluatorTest, RefusesBadOodAndAdversarialRequests) {
+  // An OOD store of another image shape, before any work.
+  data::ConvertedDataset rgb;
+  rgb.dataset = data::CIFAR10;
+  rgb.class_names = {"a", "b"};
+  rgb.height = rgb.width = kSide;
+  rgb.channels = 3;
+  rgb.resize_method = "none";
+  for (int i = 0; i < 4; ++i) {
+    rgb.train.labels.push_back(i % 2);
+    for (int p = 0; p < kSide * kSide * 3; ++p) rgb.train.pixels.push_back(p);
+  }
+  rgb.test = rgb.train;
+  data::SplitIndices split;
+  split.train = {0, 1, 2, 3};
+  data::SplitRule rule;
+  rule.set_method("all");
+  ASSERT_TRUE(data::WriteStore(dir_ + "/rgb", rgb, split, rule, {}).ok());
+  EvaluateOptions o = Options();
+  o.ood.images = 5;
+  o.ood.manifest_path = dir_ + "/rgb/" + data::kManifestFileName;
+  o.ood.split = "train";
+  auto report = Evaluate(o);
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(report.status().message().find("stores 8x8x3 images but the "
+                                           "model expects 8x8x1"),
+            std::string::npos)
+      << report.status();
+
+  o = Options();
+  o.adversarial.images = 19;  // the test split has 18
+  report = Evaluate(o);
+  EXPECT_NE(report.status().message().find("--adversarial_images=19"),
             std::string::npos)
       << report.status();
 }

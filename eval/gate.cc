@@ -1,5 +1,9 @@
 #include "eval/gate.h"
 
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -41,6 +45,7 @@ class Checker {
            absl::StrCat(metric, " ", value, value >= limit ? " >= " : " < ",
                         name, " ", limit));
   }
+  void Fail(std::string line) { Record(false, std::move(line)); }
   void Missing(const std::string& metric, const char* name) {
     Record(false,
            absl::StrCat(metric, " is not in the report but ", name, " is set"));
@@ -52,6 +57,61 @@ class Checker {
   }
   GateResult* result_;
 };
+
+// Every source of the report, judged by the thresholds' score.
+void CheckOod(const EvaluationReport& report, const GateThresholds& t,
+              Checker& check) {
+  if (!t.has_min_ood_auroc() && !t.has_max_fpr_at_95()) return;
+  bool found = false;
+  for (const OodResult& r : report.ood().results()) {
+    if (r.score() != t.ood_score()) continue;
+    found = true;
+    const std::string at = absl::StrCat("[", r.score(), ", ", r.source(), "]");
+    if (t.has_min_ood_auroc()) {
+      check.Lower("ood_auroc" + at, r.auroc(), "min_ood_auroc",
+                  t.min_ood_auroc());
+    }
+    if (t.has_max_fpr_at_95()) {
+      check.Upper("fpr_at_95" + at, r.fpr_at_95_tpr(), "max_fpr_at_95",
+                  t.max_fpr_at_95());
+    }
+  }
+  if (!found) {
+    check.Missing(absl::StrCat("ood score \"", t.ood_score(), "\""),
+                  t.has_min_ood_auroc() ? "min_ood_auroc" : "max_fpr_at_95");
+  }
+}
+
+void CheckRobustness(const EvaluationReport& report, const GateThresholds& t,
+                     Checker& check) {
+  if (t.min_robust_accuracy_size() == 0) return;
+  // A robust accuracy measured where gradients are masked proves nothing.
+  for (const AdversarialMaskingCheck& c : report.adversarial().checks()) {
+    if (!c.passed()) {
+      check.Fail(absl::StrCat("gradient masking check ", c.check(), " failed (",
+                              c.detail(),
+                              "), so min_robust_accuracy cannot be judged"));
+    }
+  }
+  for (const AdversarialFloor& f : t.min_robust_accuracy()) {
+    const std::string metric =
+        absl::StrFormat("robust_accuracy[%s, eps %.6g]", f.norm(), f.epsilon());
+    const AdversarialRobustAccuracy* found = nullptr;
+    for (const AdversarialRobustAccuracy& r : report.adversarial().robust()) {
+      // Epsilons are written from the same text, but 8/255 may print
+      // shorter in a hand-written threshold file.
+      if (r.norm() == f.norm() && std::abs(r.epsilon() - f.epsilon()) < 1e-6) {
+        found = &r;
+      }
+    }
+    if (found == nullptr) {
+      check.Missing(metric, "min_robust_accuracy");
+    } else {
+      check.Lower(metric, found->accuracy(), "min_robust_accuracy",
+                  f.min_accuracy());
+    }
+  }
+}
 
 }  // namespace
 
@@ -74,6 +134,36 @@ absl::Status ValidateThresholds(const GateThresholds& t,
     check.Positive(t.max_batch1_p95_ms(), "max_batch1_p95_ms");
   }
   if (t.has_min_images()) check.AtLeast(t.min_images(), 1, "min_images");
+  if (t.has_min_ood_auroc()) {
+    check.InRange(t.min_ood_auroc(), 0, 1, "min_ood_auroc");
+  }
+  if (t.has_max_fpr_at_95()) {
+    check.InRange(t.max_fpr_at_95(), 0, 1, "max_fpr_at_95");
+  }
+  if (t.has_min_ood_auroc() || t.has_max_fpr_at_95() || t.has_ood_score()) {
+    check.RequireSet(t.ood_score(), "ood_score");
+    const char* const kScores[] = {
+        "msp", "max_logit", "energy", "mahalanobis", "knn", "router_entropy"};
+    if (!t.ood_score().empty() &&
+        std::find(std::begin(kScores), std::end(kScores), t.ood_score()) ==
+            std::end(kScores)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": ood_score \"", t.ood_score(),
+          "\" is none of msp, max_logit, energy, mahalanobis, knn, "
+          "router_entropy"));
+    }
+  }
+  for (int i = 0; i < t.min_robust_accuracy_size(); ++i) {
+    const AdversarialFloor& f = t.min_robust_accuracy(i);
+    const std::string field = absl::StrCat("min_robust_accuracy[", i, "]");
+    if (f.norm() != "linf" && f.norm() != "l2") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": ", field, ".norm must be \"linf\" or \"l2\", not \"",
+          f.norm(), "\""));
+    }
+    check.AtLeast(f.epsilon(), 0.0, field + ".epsilon");
+    check.InRange(f.min_accuracy(), 0, 1, field + ".min_accuracy");
+  }
   if (t.has_split()) check.RequireSet(t.split(), "split");
   if (t.has_baseline_max_drop()) {
     check.InRange(t.baseline_max_drop(), 0, 1, "baseline_max_drop");
@@ -93,7 +183,8 @@ absl::Status ValidateThresholds(const GateThresholds& t,
   if (!t.has_min_top1_accuracy() && !t.has_max_ece() &&
       !t.has_min_mean_corruption_accuracy() && !t.has_min_class_recall() &&
       !t.has_max_risk_at_95() && !t.has_max_batch1_p95_ms() &&
-      !t.has_baseline_max_drop()) {
+      !t.has_baseline_max_drop() && !t.has_min_ood_auroc() &&
+      !t.has_max_fpr_at_95() && t.min_robust_accuracy_size() == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": sets no threshold, so the gate would check nothing"));
   }
@@ -180,6 +271,8 @@ GateResult CheckGate(const EvaluationReport& report, const GateThresholds& t,
     }
   }
   CheckBaseline(report, baseline, t, &result);
+  CheckOod(report, t, check);
+  CheckRobustness(report, t, check);
   return result;
 }
 

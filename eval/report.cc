@@ -12,6 +12,7 @@
 #include "common/plot.h"
 #include "common/status_macros.h"
 #include "eval/coverage_markdown.h"
+#include "eval/report_ood_adversarial.h"
 
 namespace vit_moe::eval {
 namespace {
@@ -253,6 +254,7 @@ std::string RenderMarkdown(const EvaluationReport& r,
             l.device(), l.threads(), l.batch1_p50_ms(), l.batch1_p95_ms(),
             l.batch_size(), l.images_per_second()));
   }
+  AppendOodAndAdversarialMarkdown(r, figures, &md);
   return md;
 }
 
@@ -365,6 +367,7 @@ absl::StatusOr<std::vector<std::string>> WriteReport(
           names, expert_names, options));
     }
   }
+  RETURN_IF_ERROR(PlotOodAndAdversarial(r, figures, &written));
   RETURN_IF_ERROR(
       WriteFileAtomically(written.front(), RenderMarkdown(r, "figures")));
   return written;

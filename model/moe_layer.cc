@@ -47,6 +47,7 @@ MoeLayerImpl::Routed MoeLayerImpl::Route(const torch::Tensor& x) {
   out.diagnostics.dropped_fraction =
       torch::logical_not(r.plan.keep).to(torch::kFloat).mean();
   out.diagnostics.router_entropy = RouterEntropy(routing.probs);
+  out.diagnostics.image_router_entropy = ImageRouterEntropy(routing.probs, b);
   out.diagnostics.z_loss = out.z_loss.detach().to(torch::kFloat);
   return r;
 }

@@ -34,7 +34,10 @@ struct MoeDiagnostics {
   torch::Tensor dropped_fraction;  // share of the T*K top-k slots dropped by
                                    // the capacity limit; 0 when dropless
   torch::Tensor router_entropy;    // RouterEntropy of the probabilities
-  torch::Tensor z_loss;            // unweighted, as MoeOutput::z_loss
+  torch::Tensor image_router_entropy;  // [B]: ImageRouterEntropy, the same
+                                       // per image (out-of-distribution
+                                       // scores read it)
+  torch::Tensor z_loss;                // unweighted, as MoeOutput::z_loss
 };
 
 struct MoeOutput {

@@ -234,6 +234,13 @@ TEST(MoeLayerTest, DiagnosticsReadTheLayersRouting) {
                 1e-6);
     EXPECT_LT(entropy, std::log(4.0));
     EXPECT_FALSE(out.diagnostics.router_entropy.requires_grad());
+    // Per image: the same entropy over each image's tokens alone.
+    const torch::Tensor per_image = out.diagnostics.image_router_entropy;
+    ASSERT_EQ(per_image.sizes(), (std::vector<int64_t>{2}));
+    EXPECT_NEAR(per_image.mean().item<double>(), entropy, 1e-6);
+    const torch::Tensor first = probs.slice(0, 0, TokensPerImage(config));
+    EXPECT_NEAR(per_image[0].item<double>(),
+                (-first * first.log()).sum(-1).mean().item<double>(), 1e-6);
     EXPECT_NEAR(out.diagnostics.z_loss.item<double>(),
                 out.z_loss.item<double>(), 1e-7);
     EXPECT_FALSE(out.diagnostics.z_loss.requires_grad());

@@ -119,4 +119,9 @@ torch::Tensor RouterEntropy(const torch::Tensor& probs) {
   return -torch::xlogy(p, p).sum(-1).mean();
 }
 
+torch::Tensor ImageRouterEntropy(const torch::Tensor& probs, int64_t images) {
+  const torch::Tensor p = probs.detach().to(torch::kFloat);
+  return -torch::xlogy(p, p).sum(-1).view({images, -1}).mean(1);
+}
+
 }  // namespace vit_moe::model

@@ -83,6 +83,10 @@ torch::Tensor ZLoss(const torch::Tensor& logits);
 // float scalar, for monitoring.
 torch::Tensor RouterEntropy(const torch::Tensor& probs);
 
+// [B] float, detached: the entropy of probs [B*N, E] averaged over each
+// image's N tokens (tokens image-major, as the MoE layer flattens them).
+torch::Tensor ImageRouterEntropy(const torch::Tensor& probs, int64_t images);
+
 // [E] float: how many of the T*K top-k assignments went to each expert.
 torch::Tensor ExpertLoad(const torch::Tensor& top_experts, int64_t num_experts);
 

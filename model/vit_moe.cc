@@ -149,6 +149,7 @@ ModelOutput ViTMoEImpl::forward(const torch::Tensor& images) {
     pooled = (weights * x).sum(1);
   }
   out.logits = head_->forward(pooled);  // [B, C]
+  out.features = pooled;
   out.router_penalty = torch::stack(penalties).mean();
   SetAuxLosses(config_.moe().balance_loss_weight(), &out);
   return out;

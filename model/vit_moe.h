@@ -33,6 +33,9 @@ namespace vit_moe::model {
 
 struct ModelOutput {
   torch::Tensor logits;  // [B, C]
+  // [B, D]: the pooled, normalised features the head reads (feature-space
+  // out-of-distribution scores fit on them).
+  torch::Tensor features;
   // Per MoE layer, of this batch (data-parallel training replaces them by
   // the global batch's and calls SetAuxLosses again).
   std::vector<RoutingStatistics> routing;

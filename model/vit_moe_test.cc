@@ -51,6 +51,12 @@ TEST(ViTMoETest, ForwardShapesOnFashionMnistSizedInput) {
   ViTMoE model(config);
   ModelOutput out = model->forward(torch::randn({3, 1, 28, 28}));
   EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{3, 10}));
+  // The features are what the head reads.
+  ASSERT_EQ(out.features.sizes(),
+            (std::vector<int64_t>{3, config.embed_dim()}));
+  const auto head = model->named_children()["head"];
+  EXPECT_TRUE(torch::allclose(
+      head->as<torch::nn::Linear>()->forward(out.features), out.logits));
   EXPECT_EQ(out.aux_loss.dim(), 0);
   EXPECT_EQ(out.balance_loss.dim(), 0);
   ASSERT_EQ(out.expert_load.size(), 3u);  // layers 1, 3, 5
