@@ -52,6 +52,7 @@ PY
 }
 
 # Evaluation flags of a run of seconds.
-quick=(--limit_images=64 --corruption_images=0 --latency_runs=0 --temperature_split=)
+quick=(--limit_images=64 --corruption_images=0 --latency_runs=0 --temperature_split=
+  --conformal_alphas=0.1 --ood_images=0 --adversarial_images=0)
 # A training of seconds: 256 images, one epoch.
 tiny=(--set=debug.subset_images=256,schedule.epochs=1)

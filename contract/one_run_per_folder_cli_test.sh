@@ -28,15 +28,18 @@ wait_for() {  # wait_for FILE: up to 120 s, while the first run lives
 if ! wait_for "$run_dir/.run.lock"; then
   fail "the first training holds no lock in $run_dir: $(tail -3 "$work/first.log")"
 else
-  [[ $(cat "$run_dir/.run.lock") == "$first" ]] ||
-    fail "the lock file holds '$(cat "$run_dir/.run.lock")', not pid $first"
+  # A training of threads 0 on several cores runs as ranks it starts
+  # itself; rank 0 holds the folder.
+  holder=$(cat "$run_dir/.run.lock")
+  [[ $holder == "$first" || $(ps -o ppid= -p "$holder" | tr -d ' ') == "$first" ]] ||
+    fail "the lock file holds '$holder', neither pid $first nor a rank of it"
   # The second run creates nothing (checked in a quiet folder: the first
   # run keeps writing its own).
   quiet=$(fresh_workdir)
-  refuses 2 "output_dir=.*run is in use by process $first .*two runs must not write one folder" \
+  refuses 2 "output_dir=.*run is in use by process $holder .*two runs must not write one folder" \
     "$quiet" -- "$train" --config="$config" --manifest="$m" \
     --normalization="$n" --output_dir="$run_dir" "${tiny[@]}"
-  refuses 2 "output_dir=.*run is in use by process $first" \
+  refuses 2 "output_dir=.*run is in use by process $holder" \
     "$quiet" -- "$train" --config="$config" --manifest="$m" \
     --normalization="$n" --output_dir="$run_dir" --resume "${tiny[@]}"
 
@@ -45,6 +48,9 @@ else
     fail "no checkpoint written: $(tail -3 "$work/first.log")"
   kill -9 "$first"
   wait "$first" 2>/dev/null
+  # Its ranks stop with it (SIGTERM from the kernel when their launcher dies).
+  for _ in $(seq 1 100); do kill -0 "$holder" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$holder" 2>/dev/null && fail "rank $holder outlived its killed launcher"
   [[ -e "$run_dir/.run.lock" ]] || fail "kill -9 cannot remove the lock file"
   # The killed run's folder holds its files: refused without --resume ...
   refuses 2 "output_dir=.*run holds files of an earlier run" \

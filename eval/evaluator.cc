@@ -155,8 +155,6 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
                      NonEmptySplit(store, "--temperature_split",
                                    options.temperature_split, options));
   }
-  RETURN_IF_ERROR(CheckCoverageOptions(
-      options.coverage, FirstLabels(*split, options.limit_images).size(0)));
   ASSIGN_OR_RETURN(data::Normalization norm,
                    data::ReadNormalization(options.normalization_path));
   const data::Artifact manifest_file{"--manifest", options.manifest_path};
@@ -181,6 +179,9 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
           : split->labels.size(0);
   RETURN_IF_ERROR(
       ValidateAdversarialOptions(options.adversarial, split_images));
+  // After the artifact checks: the calibration's size depends on the split.
+  RETURN_IF_ERROR(CheckCoverageOptions(
+      options.coverage, FirstLabels(*split, options.limit_images).size(0)));
   net->eval();
   EvaluationContext ctx{net, norm, options.device,
                         std::max<int64_t>(1, options.batch_size),

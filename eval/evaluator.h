@@ -10,8 +10,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "eval/coverage_report.h"
 #include "eval/adversarial_evaluation.h"
+#include "eval/coverage_report.h"
 #include "eval/evaluation.pb.h"
 #include "eval/ood_evaluation.h"
 #include "model/precision.h"

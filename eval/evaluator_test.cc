@@ -225,7 +225,8 @@ TEST_F(EvaluatorTest, RefusesMismatchedArtifacts) {
   o = Options();
   o.model_path = dir_ + "/rgb.pt";
   report = Evaluate(o);
-  EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
+  // data::CheckModelFitsStore: the one form of every artifact-pair refusal.
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(report.status().message().find("rgb.pt"), std::string::npos);
 }
 

@@ -62,8 +62,8 @@ class FineTuneTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::filesystem::remove_all(Root());
-    auto ten = testing::WriteTestDataset(Root() + "/ten", 10, 12);
-    auto five = testing::WriteTestDataset(Root() + "/five", 5, 12);
+    auto ten = testing::WriteTestDataset(Root() + "/data_ten", 10, 12);
+    auto five = testing::WriteTestDataset(Root() + "/data_five", 5, 12);
     ASSERT_TRUE(ten.ok()) << ten.status();
     ASSERT_TRUE(five.ok()) << five.status();
     ten_ = new testing::TestDataset(*ten);

@@ -195,6 +195,10 @@ TEST_F(OnnxExportTest, CommandLineExportsASavedModel) {
   for (const char* name : {"a", "b", "c", "d", "e"}) {
     manifest.add_class_names(name);
   }
+  // The store the model was trained on: export refuses one of another shape.
+  manifest.set_height(c.image_size());
+  manifest.set_width(c.image_size());
+  manifest.set_channels(c.in_channels());
   const std::string manifest_path = TempPath("manifest.pb");
   ASSERT_TRUE(WriteBinaryProto(manifest_path, manifest).ok());
 
