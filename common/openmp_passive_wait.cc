@@ -2,14 +2,17 @@
 // unless the environment already chooses (OMP_WAIT_POLICY, GOMP_SPINCOUNT).
 //
 // LibTorch and OpenBLAS share libgomp, whose default is to spin for about
-// 300,000 iterations at every barrier. Alone on the machine that costs
-// nothing, but with one core busy elsewhere (a compile action, a second
-// job) a spinning thread holds the core its sleeping partner needs, and a
-// training of 2 threads ran 4.2x slower; waiting passively it ran 1.7x
-// slower and no slower alone (pipeline/README.md, "Under load"). The wait
-// policy changes when a thread sleeps, never how work is split or summed,
-// so results are bitwise the same either way and it is not part of the
-// numeric environment.
+// 300,000 iterations at every barrier. With one core busy elsewhere (a
+// compile action, a second job) a spinning thread holds the core its
+// descheduled partner needs: a training of 2 threads ran 3.4-4x slower
+// (4.2x on an AMD EPYC), waiting passively 1.0-1.8x, at a cost of up to a
+// fifth alone on the Intel machine and none on the AMD one (pipeline/
+// README.md, "Under load"). Trainings avoid the trade by running one
+// single-threaded rank per core; what still runs one process of several
+// threads (evaluation, prediction, benchmarks) takes the robust side. The
+// wait policy changes when a thread sleeps, never how work is split or
+// summed, so results are bitwise the same either way (measured) and it is
+// not part of the numeric environment.
 //
 // libgomp reads the variable once, in a constructor that runs when the
 // library is loaded, and C library start-up resets the environment after
