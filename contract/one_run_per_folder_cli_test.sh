@@ -9,10 +9,11 @@ source "$TEST_SRCDIR/$TEST_WORKSPACE/contract/contract_lib.sh" "$@"
 work=$(fresh_workdir)
 copy_fixtures "$work"
 run_dir="$work/run"
-# Long enough to be caught running: 3 epochs of 2 steps, a checkpoint
-# every step.
+# Long enough to be caught running while the refusals below start their
+# own ranks: 40 epochs of 2 steps, a checkpoint every step (3 epochs had
+# ended before the kill on a loaded machine).
 "$train" --config="$config" --manifest="$m" --normalization="$n" \
-  --output_dir="$run_dir" --set=debug.subset_images=256,schedule.epochs=3 \
+  --output_dir="$run_dir" --set=debug.subset_images=256,schedule.epochs=40 \
   --checkpoint_every_steps=1 >"$work/first.log" 2>&1 &
 first=$!
 
@@ -56,10 +57,10 @@ else
   refuses 2 "output_dir=.*run holds files of an earlier run" \
     "$run_dir" -- "$train" --config="$config" --manifest="$m" \
     --normalization="$n" --output_dir="$run_dir" \
-    --set=debug.subset_images=256,schedule.epochs=3 --checkpoint_every_steps=1
+    --set=debug.subset_images=256,schedule.epochs=40 --checkpoint_every_steps=1
   # ... and resumed with it, to the end, the stale lock taken over.
   succeeds "$train" --config="$config" --manifest="$m" --normalization="$n" \
-    --output_dir="$run_dir" --set=debug.subset_images=256,schedule.epochs=3 \
+    --output_dir="$run_dir" --set=debug.subset_images=256,schedule.epochs=40 \
     --checkpoint_every_steps=1 --resume
   [[ -s "$run_dir/training_run.pb" ]] || fail "the resumed run wrote no record"
   [[ ! -e "$run_dir/.run.lock" ]] || fail "the lock file outlived its run"
