@@ -180,8 +180,7 @@ absl::StatusOr<EvaluationReport> Evaluate(const EvaluateOptions& options) {
   RETURN_IF_ERROR(
       ValidateAdversarialOptions(options.adversarial, split_images));
   // After the artifact checks: the calibration's size depends on the split.
-  RETURN_IF_ERROR(CheckCoverageOptions(
-      options.coverage, FirstLabels(*split, options.limit_images).size(0)));
+  RETURN_IF_ERROR(CheckCoverageOptions(options.coverage, split_images));
   net->eval();
   EvaluationContext ctx{net, norm, options.device,
                         std::max<int64_t>(1, options.batch_size),

@@ -61,12 +61,7 @@ absl::StatusOr<int> Run() {
     std::cerr << "the recorded run trained data-parallel in "
               << recorded.world_size() << " processes: re-training in as many"
               << std::endl;
-    ASSIGN_OR_RETURN(std::vector<std::string> self,
-                     distributed::OwnCommandLine());
-    distributed::LaunchOptions launch;
-    launch.processes_per_node = recorded.world_size();
-    launch.one_error_line = true;
-    return distributed::LaunchRanks(self, launch);
+    return distributed::LaunchSelf(recorded.world_size());
   }
   RETURN_IF_ERROR(CheckSameWorldSize(recorded, options.world));
   options.output_dir = data::ResolveUserPath(absl::GetFlag(FLAGS_out_dir));

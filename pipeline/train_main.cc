@@ -76,12 +76,7 @@ absl::StatusOr<int> Run() {
                 << " processes of one thread each (set threads to train in "
                    "one process)"
                 << std::endl;
-      ASSIGN_OR_RETURN(std::vector<std::string> self,
-                       distributed::OwnCommandLine());
-      distributed::LaunchOptions launch;
-      launch.processes_per_node = local.ranks;
-      launch.one_error_line = true;
-      return distributed::LaunchRanks(self, launch);
+      return distributed::LaunchSelf(local.ranks);
     }
   }
   // Processes sharing a machine share its cores (the launcher and torchrun

@@ -216,4 +216,12 @@ absl::StatusOr<std::vector<std::string>> OwnCommandLine() {
   return argv;
 }
 
+absl::StatusOr<int> LaunchSelf(int ranks) {
+  ASSIGN_OR_RETURN(std::vector<std::string> self, OwnCommandLine());
+  LaunchOptions options;
+  options.processes_per_node = ranks;
+  options.one_error_line = true;
+  return LaunchRanks(self, options);
+}
+
 }  // namespace vit_moe::distributed

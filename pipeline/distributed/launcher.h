@@ -42,9 +42,12 @@ absl::StatusOr<int> LaunchRanks(const std::vector<std::string>& command,
 // Slurm, by hand, or by a rank).
 void StopWithLauncher();
 
-// This process's command line as it was started (/proc/self/cmdline), for
-// a stage that launches ranks of itself.
+// This process's command line as it was started (/proc/self/cmdline).
 absl::StatusOr<std::vector<std::string>> OwnCommandLine();
+
+// For a stage that spreads itself over this machine: LaunchRanks of its own
+// command line, `ranks` processes on a free port, with one error line.
+absl::StatusOr<int> LaunchSelf(int ranks);
 
 }  // namespace vit_moe::distributed
 
